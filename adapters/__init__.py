@@ -1,0 +1,30 @@
+"""The registry of vendor adapters, built from an explicit list of modules."""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+from adapters import picktime
+from adapters.base import Adapter
+
+__all__ = ["ADAPTERS", "get_adapter"]
+
+_MODULES = (picktime,)
+
+
+def _register() -> MappingProxyType[str, Adapter]:
+    registry: dict[str, Adapter] = {}
+    for module in _MODULES:
+        adapter: Adapter = module.ADAPTER
+        if adapter.name in registry:
+            raise RuntimeError(f"two adapters are named {adapter.name!r}")
+        registry[adapter.name] = adapter
+    return MappingProxyType(registry)
+
+
+ADAPTERS = _register()
+
+
+def get_adapter(name: str) -> Adapter | None:
+    """The adapter registered under ``name``, or None."""
+    return ADAPTERS.get(name)

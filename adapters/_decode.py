@@ -1,0 +1,68 @@
+"""Decoding a vendor body into its payload Struct, repairing known malformations on the way."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import msgspec
+
+from adapters._repair import UnrepairableJSON, repair_json
+from adapters.base import AdapterError
+
+__all__ = ["Fixup", "decode_payload", "parse_embedded_json"]
+
+T = TypeVar("T")
+Fixup = Callable[[Any, list[str]], Any]
+"""Mends a repaired document whose repair left it in the wrong shape; appends what it did."""
+
+_BYTE_POSITION = re.compile(r"\(byte (\d+)\)")
+
+
+def decode_payload(body: bytes, payload_type: type[T], repairs: list[str], fixup: Fixup | None = None) -> T:
+    """Decode ``body`` as ``payload_type``; on malformed JSON, repair then decode.
+
+    Valid JSON takes msgspec's typed fast path. Repairs are appended to
+    ``repairs``. Raises AdapterError (``malformed-json`` or
+    ``invalid-payload``) and nothing else.
+    """
+    try:
+        return msgspec.json.decode(body, type=payload_type)
+    except msgspec.ValidationError as exc:
+        raise AdapterError("invalid-payload", str(exc)) from None
+    except msgspec.DecodeError as exc:
+        syntax_error = exc
+    document = _repaired_document(body, syntax_error, repairs)
+    if fixup is not None:
+        document = fixup(document, repairs)
+    try:
+        return msgspec.convert(document, payload_type)
+    except msgspec.ValidationError as exc:
+        raise AdapterError("invalid-payload", str(exc)) from None
+
+
+def _repaired_document(body: bytes, syntax_error: msgspec.DecodeError, repairs: list[str]) -> Any:
+    found = _BYTE_POSITION.search(str(syntax_error))
+    position = int(found.group(1)) if found else None
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise AdapterError("malformed-json", f"body is not UTF-8: {exc.reason} at byte {exc.start}", position=exc.start) from None
+    try:
+        repaired = repair_json(text.removeprefix("\ufeff"))
+    except UnrepairableJSON as exc:
+        raise AdapterError("malformed-json", f"{syntax_error}; not repairable: {exc}", position=position) from None
+    repairs.extend(repaired.repairs)
+    return msgspec.json.decode(repaired.text)
+
+
+def parse_embedded_json(text: str | None, what: str, repairs: list[str]) -> Any:
+    """Read JSON a vendor put inside a string field; None (and a repair note) when it is not JSON."""
+    if not text:
+        return None
+    try:
+        return msgspec.json.decode(text)
+    except msgspec.DecodeError as exc:
+        repairs.append(f"{what} is not valid JSON ({exc}); left out")
+        return None

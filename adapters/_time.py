@@ -1,0 +1,85 @@
+"""Reading vendors' timestamps into RFC 3339 UTC strings."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+__all__ = [
+    "UnreadableTime",
+    "add_minutes",
+    "format_utc",
+    "from_compact_utc",
+    "from_epoch_seconds",
+    "from_iso",
+    "from_local",
+]
+
+_COLONLESS_OFFSET = re.compile(r"([+-]\d{2})(\d{2})$")
+_COMPACT = re.compile(r"^\d{12}$")
+
+
+class UnreadableTime(ValueError):
+    """A timestamp in a layout that cannot be read safely."""
+
+
+def format_utc(moment: datetime) -> str:
+    """Format an aware datetime as RFC 3339 UTC with a ``Z`` and no fraction when zero."""
+    utc = moment.astimezone(UTC)
+    text = utc.isoformat(timespec="microseconds" if utc.microsecond else "seconds")
+    return text.replace("+00:00", "Z")
+
+
+def from_epoch_seconds(value: int) -> str:
+    """Read Unix epoch seconds."""
+    try:
+        return format_utc(datetime.fromtimestamp(value, UTC))
+    except (OverflowError, OSError, ValueError) as exc:
+        raise UnreadableTime(f"epoch seconds {value} out of range") from exc
+
+
+def from_compact_utc(value: int | str) -> str:
+    """Read a ``yyyyMMddHHmm`` UTC timestamp such as ``202411271600``."""
+    text = str(value)
+    if not _COMPACT.match(text):
+        raise UnreadableTime(f"{text!r} is not yyyyMMddHHmm")
+    try:
+        return format_utc(datetime.strptime(text, "%Y%m%d%H%M").replace(tzinfo=UTC))
+    except ValueError as exc:
+        raise UnreadableTime(f"{text!r} is not a valid yyyyMMddHHmm time") from exc
+
+
+def from_iso(value: str) -> str:
+    """Read an ISO 8601 time with an offset (``Z``, ``+01:00`` or ``+0100``)."""
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    else:
+        text = _COLONLESS_OFFSET.sub(r"\1:\2", text)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise UnreadableTime(f"{value!r} is not an ISO 8601 time") from exc
+    if moment.tzinfo is None:
+        raise UnreadableTime(f"{value!r} has no UTC offset")
+    return format_utc(moment)
+
+
+def from_local(date_text: str, time_text: str, zone: str) -> str:
+    """Read a wall-clock date and time in an IANA zone."""
+    try:
+        tz = ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise UnreadableTime(f"unknown time zone {zone!r}") from exc
+    try:
+        naive = datetime.fromisoformat(f"{date_text.strip()}T{time_text.strip()}")
+    except ValueError as exc:
+        raise UnreadableTime(f"{date_text!r} {time_text!r} is not a local date and time") from exc
+    return format_utc(naive.replace(tzinfo=tz))
+
+
+def add_minutes(rfc3339_utc: str, minutes: int) -> str:
+    """Add minutes to a time this module formatted."""
+    moment = datetime.fromisoformat(rfc3339_utc.replace("Z", "+00:00"))
+    return format_utc(moment + timedelta(minutes=minutes))

@@ -1,0 +1,105 @@
+"""The surface every vendor adapter shares: its input, its output, its errors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import msgspec
+
+from schemas.canonical import EventData, EventType
+
+__all__ = [
+    "Adapter",
+    "AdapterError",
+    "Change",
+    "Mapped",
+    "SignatureError",
+    "SignatureScheme",
+    "SignatureSchemeFactory",
+    "SourceContext",
+    "VerifiedRequest",
+]
+
+
+class SourceContext(msgspec.Struct, frozen=True, kw_only=True):
+    """What an adapter may know of the configured source a request came to."""
+
+    id: str
+    provider: str
+    timezone: str | None = None
+
+
+class VerifiedRequest(msgspec.Struct, frozen=True, kw_only=True):
+    """An authenticated request: raw body bytes, lower-cased headers, when it came."""
+
+    body: bytes
+    headers: Mapping[str, str]
+    source: SourceContext
+    received_at: str
+
+
+class Change(msgspec.Struct, frozen=True, kw_only=True):
+    """One canonical event before its envelope: what happened, and when at the vendor."""
+
+    type: EventType
+    data: EventData
+    time: str | None = None
+
+
+class Mapped(msgspec.Struct, frozen=True, kw_only=True):
+    """What an adapter made of one request.
+
+    ``delivery_key`` is the vendor's own delivery or event id when it sends
+    one (the gateway falls back to a hash of the body). ``note`` says why a
+    request yields no event (a test ping, a non-booking event).
+    """
+
+    changes: list[Change]
+    delivery_key: str | None = None
+    note: str | None = None
+
+
+class AdapterError(Exception):
+    """A payload that cannot be parsed, repaired or mapped.
+
+    ``reason`` is a stable machine-readable slug (``malformed-json``,
+    ``invalid-payload``, ``unsupported-event``); ``detail`` is for people and
+    keeps msgspec's ``$.path`` text unchanged; ``position`` is the byte offset
+    of a syntax error when there is one.
+    """
+
+    def __init__(self, reason: str, detail: str, *, position: int | None = None) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+        self.position = position
+
+
+class SignatureError(Exception):
+    """A request whose vendor signature is missing, malformed, wrong or stale."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class SignatureScheme(Protocol):
+    """A vendor's signature check, shaped like standard-webhooks' ``Webhook.verify``."""
+
+    def verify(self, body: bytes, headers: Mapping[str, str], now: float) -> None:
+        """Return if the signature over the raw ``body`` is valid, else raise SignatureError."""
+
+
+SignatureSchemeFactory = Callable[[Sequence[bytes], int], SignatureScheme]
+"""Builds a scheme from the source's secrets and its timestamp tolerance in seconds."""
+
+
+@dataclass(frozen=True, slots=True)
+class Adapter:
+    """A registered vendor: its name, its pure mapping, and its own signature scheme."""
+
+    name: str
+    map: Callable[[VerifiedRequest], Mapped]
+    signature: SignatureSchemeFactory | None = None

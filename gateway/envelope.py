@@ -1,0 +1,48 @@
+"""Wrapping an adapter's changes into CloudEvents with deterministic ids."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+
+from adapters.base import Mapped, VerifiedRequest
+from schemas.canonical import CloudEvent
+
+__all__ = ["DATASCHEMA", "build_events", "delivery_key", "event_id", "source_uri"]
+
+DATASCHEMA = "urn:booking-gateway:schema:canonical-event:v1"
+_NAMESPACE = uuid.UUID("6f1d9c1e-3a57-5b8e-9d2c-4b7e0a1f2c3d")
+
+
+def source_uri(source_id: str) -> str:
+    """The CloudEvents ``source`` of a configured source."""
+    return f"/sources/{source_id}"
+
+
+def delivery_key(mapped_key: str | None, body: bytes) -> str:
+    """The vendor's own delivery id when it sends one, else a hash of the body."""
+    return mapped_key if mapped_key else "sha256:" + hashlib.sha256(body).hexdigest()
+
+
+def event_id(source_id: str, key: str, index: int) -> str:
+    """UUIDv5 over source, delivery key and index: the same delivery always yields the same ids."""
+    return str(uuid.uuid5(_NAMESPACE, f"{source_id}\n{key}\n{index}"))
+
+
+def build_events(request: VerifiedRequest, mapped: Mapped, key: str) -> list[CloudEvent]:
+    """The CloudEvents for one request, in the adapter's order."""
+    source = request.source
+    return [
+        CloudEvent(
+            id=event_id(source.id, key, index),
+            source=source_uri(source.id),
+            type=change.type,
+            subject=change.data.booking.id,
+            time=change.time or request.received_at,
+            dataschema=DATASCHEMA,
+            provider=source.provider,
+            receivedat=request.received_at,
+            data=change.data,
+        )
+        for index, change in enumerate(mapped.changes)
+    ]

@@ -1,0 +1,1 @@
+"""Typed payloads: the canonical event and each vendor's webhook payloads."""

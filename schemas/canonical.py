@@ -1,0 +1,188 @@
+"""The canonical booking event, version 1: CloudEvents 1.0 with a booking payload.
+
+This module is the executable form of ``shared/design/canonical-event.md``.
+Where that contract is silent, the choices made here are:
+
+- Times are strings: RFC 3339 UTC (``2024-11-21T13:30:00Z``) when the gateway
+  could read them; a value the vendor sent in a layout that cannot be read
+  safely is kept as sent and explained in ``data.repairs``.
+- ``booking.status`` is ``null`` only when the vendor's event says nothing
+  about the booking itself (a Picktime participant removal names only the
+  class session).
+- ``booking.all_day`` is ``true`` only when the vendor says so.
+- For Picktime class sessions the canonical id is built from the session's
+  ``event_id``, because a participant removal carries nothing else; so a
+  session and its participants' events share one ``subject``.
+- ``custom_fields[].value`` is a string, a list of strings or ``null``.
+- ``cancellation.by`` is ``"customer"``, ``"owner"`` or the vendor's own
+  word for who cancelled, as sent.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+__all__ = [
+    "EVENT_TYPES",
+    "SCHEMA_VERSION",
+    "Attendee",
+    "Booking",
+    "BookingKind",
+    "BookingStatus",
+    "Cancellation",
+    "Capacity",
+    "CloudEvent",
+    "CustomField",
+    "Customer",
+    "EventData",
+    "EventType",
+    "Links",
+    "Location",
+    "Payment",
+    "Price",
+]
+
+SCHEMA_VERSION = "1"
+
+EventType = Literal[
+    "booking.created",
+    "booking.confirmed",
+    "booking.updated",
+    "booking.rescheduled",
+    "booking.cancelled",
+    "booking.declined",
+    "booking.completed",
+    "booking.no_show",
+    "booking.reminder",
+    "booking.follow_up",
+    "attendee.added",
+    "attendee.removed",
+    "payment.completed",
+    "payment.failed",
+    "payment.refunded",
+]
+EVENT_TYPES: tuple[str, ...] = EventType.__args__  # type: ignore[attr-defined]
+
+BookingKind = Literal["appointment", "class", "resource", "meeting"]
+BookingStatus = Literal["pending", "confirmed", "cancelled", "declined", "completed", "no_show"]
+
+
+class _Part(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Base of every canonical part: immutable, keyword-only, strict on decode."""
+
+
+class Location(_Part, kw_only=True):
+    name: str | None = None
+    address: str | None = None
+    video_url: str | None = None
+
+
+class Customer(_Part, kw_only=True):
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    timezone: str | None = None
+    company: str | None = None
+    address: str | None = None
+
+
+class Attendee(_Part, kw_only=True):
+    id: str | None = None
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    status: str | None = None
+
+
+class Capacity(_Part, kw_only=True):
+    total: int | None = None
+    filled: int | None = None
+
+
+class Price(_Part, kw_only=True):
+    amount: str
+    currency: str | None = None
+
+
+class CustomField(_Part, kw_only=True):
+    name: str
+    value: str | list[str] | None = None
+
+
+class Links(_Part, kw_only=True):
+    cancel: str | None = None
+    reschedule: str | None = None
+    manage: str | None = None
+
+
+class Cancellation(_Part, kw_only=True):
+    reason: str | None = None
+    by: str | None = None
+
+
+class Payment(_Part, kw_only=True):
+    id: str | None = None
+    amount: str | None = None
+    currency: str | None = None
+    status: str | None = None
+    refunded_amount: str | None = None
+
+
+class Booking(_Part, kw_only=True):
+    """The booking as it stands after the event."""
+
+    id: str
+    provider_id: str
+    kind: BookingKind
+    status: BookingStatus | None
+    title: str | None = None
+    start: str | None = None
+    end: str | None = None
+    duration_minutes: int | None = None
+    all_day: bool = False
+    timezone: str | None = None
+    location: Location | None = None
+    services: list[str] = []
+    staff: list[str] = []
+    resources: list[str] = []
+    customer: Customer | None = None
+    attendees: list[Attendee] = []
+    capacity: Capacity | None = None
+    price: Price | None = None
+    paid: bool | None = None
+    notes: str | None = None
+    custom_fields: list[CustomField] = []
+    links: Links = Links()
+    cancellation: Cancellation | None = None
+    rescheduled_from: str | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+
+
+class EventData(_Part, kw_only=True):
+    """The ``data`` of every canonical event."""
+
+    provider: str
+    provider_event: str
+    booking: Booking
+    attendee: Attendee | None = None
+    payment: Payment | None = None
+    repairs: list[str] = []
+
+
+class CloudEvent(_Part, kw_only=True):
+    """One canonical event: a CloudEvents 1.0 structured-mode JSON document."""
+
+    specversion: Literal["1.0"] = "1.0"
+    id: str
+    source: str
+    type: EventType
+    subject: str
+    time: str
+    datacontenttype: Literal["application/json"] = "application/json"
+    dataschema: str
+    provider: str
+    receivedat: str
+    data: EventData
