@@ -6,11 +6,10 @@ import hashlib
 import uuid
 
 from adapters.base import Mapped, VerifiedRequest
-from schemas.canonical import CloudEvent
+from schemas.canonical import DATASCHEMA, CloudEvent
 
-__all__ = ["DATASCHEMA", "build_events", "delivery_key", "event_id", "source_uri"]
+__all__ = ["build_events", "delivery_key", "event_id", "source_uri"]
 
-DATASCHEMA = "urn:booking-gateway:schema:canonical-event:v1"
 _NAMESPACE = uuid.UUID("6f1d9c1e-3a57-5b8e-9d2c-4b7e0a1f2c3d")
 
 

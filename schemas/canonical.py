@@ -25,6 +25,7 @@ from typing import Literal
 import msgspec
 
 __all__ = [
+    "DATASCHEMA",
     "EVENT_TYPES",
     "SCHEMA_VERSION",
     "Attendee",
@@ -45,6 +46,8 @@ __all__ = [
 ]
 
 SCHEMA_VERSION = "1"
+DATASCHEMA = "urn:booking-gateway:schema:canonical-event:v1"
+"""The ``dataschema`` of every event: names ``canonical-event.schema.json`` of this version."""
 
 EventType = Literal[
     "booking.created",
@@ -73,13 +76,13 @@ class _Part(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tru
     """Base of every canonical part: immutable, keyword-only, strict on decode."""
 
 
-class Location(_Part, kw_only=True):
+class Location(_Part, frozen=True, kw_only=True):
     name: str | None = None
     address: str | None = None
     video_url: str | None = None
 
 
-class Customer(_Part, kw_only=True):
+class Customer(_Part, frozen=True, kw_only=True):
     name: str | None = None
     email: str | None = None
     phone: str | None = None
@@ -88,7 +91,7 @@ class Customer(_Part, kw_only=True):
     address: str | None = None
 
 
-class Attendee(_Part, kw_only=True):
+class Attendee(_Part, frozen=True, kw_only=True):
     id: str | None = None
     name: str | None = None
     email: str | None = None
@@ -96,33 +99,33 @@ class Attendee(_Part, kw_only=True):
     status: str | None = None
 
 
-class Capacity(_Part, kw_only=True):
+class Capacity(_Part, frozen=True, kw_only=True):
     total: int | None = None
     filled: int | None = None
 
 
-class Price(_Part, kw_only=True):
+class Price(_Part, frozen=True, kw_only=True):
     amount: str
     currency: str | None = None
 
 
-class CustomField(_Part, kw_only=True):
+class CustomField(_Part, frozen=True, kw_only=True):
     name: str
     value: str | list[str] | None = None
 
 
-class Links(_Part, kw_only=True):
+class Links(_Part, frozen=True, kw_only=True):
     cancel: str | None = None
     reschedule: str | None = None
     manage: str | None = None
 
 
-class Cancellation(_Part, kw_only=True):
+class Cancellation(_Part, frozen=True, kw_only=True):
     reason: str | None = None
     by: str | None = None
 
 
-class Payment(_Part, kw_only=True):
+class Payment(_Part, frozen=True, kw_only=True):
     id: str | None = None
     amount: str | None = None
     currency: str | None = None
@@ -130,7 +133,7 @@ class Payment(_Part, kw_only=True):
     refunded_amount: str | None = None
 
 
-class Booking(_Part, kw_only=True):
+class Booking(_Part, frozen=True, kw_only=True):
     """The booking as it stands after the event."""
 
     id: str
@@ -161,7 +164,7 @@ class Booking(_Part, kw_only=True):
     updated_at: str | None = None
 
 
-class EventData(_Part, kw_only=True):
+class EventData(_Part, frozen=True, kw_only=True):
     """The ``data`` of every canonical event."""
 
     provider: str
@@ -172,7 +175,7 @@ class EventData(_Part, kw_only=True):
     repairs: list[str] = []
 
 
-class CloudEvent(_Part, kw_only=True):
+class CloudEvent(_Part, frozen=True, kw_only=True):
     """One canonical event: a CloudEvents 1.0 structured-mode JSON document."""
 
     specversion: Literal["1.0"] = "1.0"

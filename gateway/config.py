@@ -1,0 +1,159 @@
+"""The gateway's TOML configuration, decoded into msgspec Structs and checked before start."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import msgspec
+
+from adapters import ADAPTERS
+
+__all__ = [
+    "Config",
+    "ConfigError",
+    "KafkaSettings",
+    "LogSettings",
+    "ServerSettings",
+    "SourceSettings",
+    "SpoolSettings",
+    "TopicSettings",
+    "load_config",
+    "parse_config",
+]
+
+AuthScheme = Literal["none", "token", "basic", "hmac"]
+
+
+class _Section(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A configuration table: unknown keys are errors, not silently ignored."""
+
+
+class ServerSettings(_Section, frozen=True):
+    host: str = "127.0.0.1"
+    port: int = 8080
+    max_body_bytes: int = 1_048_576
+
+
+class KafkaSettings(_Section, frozen=True):
+    bootstrap_servers: str = "127.0.0.1:9092"
+    idempotence: bool = True
+    client_id: str = "booking-gateway"
+    ack_timeout_ms: int = 1000
+    request_timeout_ms: int = 30_000
+    linger_ms: int = 2
+    compression: Literal["none", "gzip"] = "none"
+
+
+class TopicSettings(_Section, frozen=True):
+    canonical: str = "bookings.events.v1"
+    raw: str = "bookings.raw.v1"
+    dead_letter: str = "bookings.dead-letter.v1"
+    partitions: int = 3
+    replication_factor: int = 1
+
+
+class SpoolSettings(_Section, frozen=True):
+    path: str = "var/spool"
+
+
+class LogSettings(_Section, frozen=True):
+    level: Literal["debug", "info", "warning", "error"] = "info"
+
+
+class SourceSettings(_Section, frozen=True):
+    """One configured source: where a vendor posts, and how it proves who it is."""
+
+    id: str
+    provider: str
+    auth: AuthScheme = "token"
+    secret: str | None = None
+    secrets: list[str] = []
+    secret_env: str | None = None
+    timezone: str | None = None
+    signature_tolerance_s: int = 300
+
+    def secret_values(self, env: Mapping[str, str]) -> tuple[str, ...]:
+        """Every secret this source accepts, in order (several allow rotation)."""
+        values = [self.secret] if self.secret else []
+        values.extend(self.secrets)
+        if self.secret_env:
+            values.append(env.get(self.secret_env, ""))
+        return tuple(value for value in values if value)
+
+
+class Config(_Section, frozen=True):
+    server: ServerSettings = ServerSettings()
+    kafka: KafkaSettings = KafkaSettings()
+    topics: TopicSettings = TopicSettings()
+    spool: SpoolSettings = SpoolSettings()
+    log: LogSettings = LogSettings()
+    sources: list[SourceSettings] = []
+
+
+class ConfigError(Exception):
+    """A configuration that cannot be used, with where and why."""
+
+    def __init__(self, where: str, problem: str) -> None:
+        super().__init__(f"{where}: {problem}")
+        self.where = where
+        self.problem = problem
+
+
+def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Config:
+    """Read and check the TOML file at ``path``."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise ConfigError(str(path), f"cannot read the file ({exc.strerror})") from None
+    return parse_config(data, str(path), os.environ if env is None else env)
+
+
+def parse_config(data: bytes | str, where: str, env: Mapping[str, str]) -> Config:
+    """Decode TOML text into a checked Config."""
+    try:
+        config = msgspec.toml.decode(data, type=Config)
+    except msgspec.DecodeError as exc:
+        raise ConfigError(where, str(exc)) from None
+    _check(config, where, env)
+    return config
+
+
+def _check(config: Config, where: str, env: Mapping[str, str]) -> None:
+    if not 0 < config.server.port < 65536:
+        raise ConfigError(where, f"server.port {config.server.port} is not a TCP port - at $.server.port")
+    if config.server.max_body_bytes <= 0:
+        raise ConfigError(where, "server.max_body_bytes must be positive - at $.server.max_body_bytes")
+    if config.kafka.ack_timeout_ms <= 0:
+        raise ConfigError(where, "kafka.ack_timeout_ms must be positive - at $.kafka.ack_timeout_ms")
+    seen: set[str] = set()
+    for index, source in enumerate(config.sources):
+        _check_source(source, f"{where}: $.sources[{index}]", env)
+        if source.id in seen:
+            raise ConfigError(f"{where}: $.sources[{index}].id", f"duplicate source id {source.id!r}")
+        seen.add(source.id)
+
+
+def _check_source(source: SourceSettings, where: str, env: Mapping[str, str]) -> None:
+    adapter = ADAPTERS.get(source.provider)
+    if adapter is None:
+        known = ", ".join(sorted(ADAPTERS))
+        raise ConfigError(f"{where}.provider", f"unknown provider {source.provider!r} (known: {known})")
+    if not source.id or "/" in source.id:
+        raise ConfigError(f"{where}.id", "a source id must be non-empty and contain no '/'")
+    if source.auth == "hmac" and adapter.signature is None:
+        raise ConfigError(f"{where}.auth", f"{source.provider} has no signature scheme; use token or basic")
+    if source.secret_env and source.secret_env not in env:
+        raise ConfigError(f"{where}.secret_env", f"environment variable {source.secret_env} is not set")
+    if source.auth != "none" and not source.secret_values(env):
+        raise ConfigError(where, f"auth = {source.auth!r} needs secret, secrets or secret_env")
+    if source.auth == "basic" and not all(":" in value for value in source.secret_values(env)):
+        raise ConfigError(where, "auth = 'basic' secrets are 'user:password'")
+    if source.timezone is not None:
+        try:
+            ZoneInfo(source.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(f"{where}.timezone", f"unknown IANA time zone {source.timezone!r}") from None

@@ -1,0 +1,96 @@
+"""The errors a request can end in, each knowing its HTTP status and RFC 9457 problem type."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+__all__ = [
+    "PROBLEM_TYPE_BASE",
+    "AuthenticationError",
+    "BodyTooLargeError",
+    "GatewayError",
+    "PayloadError",
+    "PublishError",
+    "UnknownSourceError",
+]
+
+PROBLEM_TYPE_BASE = "urn:booking-gateway:problem:"
+
+
+class GatewayError(Exception):
+    """Base of every error a sender can cause: rendered as ``application/problem+json``."""
+
+    status_code: ClassVar[int] = 400
+    problem: ClassVar[str] = "bad-request"
+    title: ClassVar[str] = "Bad request"
+    retriable: ClassVar[bool] = False
+
+    def __init__(self, detail: str, *, headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.headers = headers or {}
+
+    @property
+    def problem_type(self) -> str:
+        return PROBLEM_TYPE_BASE + self.problem
+
+    def extensions(self) -> dict[str, object]:
+        """Extra members of the problem document."""
+        return {}
+
+
+class UnknownSourceError(GatewayError):
+    status_code = 404
+    problem = "unknown-source"
+    title = "No such webhook source"
+
+
+class AuthenticationError(GatewayError):
+    status_code = 401
+    problem = "unauthenticated"
+    title = "Missing or invalid credentials"
+
+
+class BodyTooLargeError(GatewayError):
+    status_code = 413
+    problem = "body-too-large"
+    title = "Request body too large"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the body exceeds the limit of {limit} bytes")
+        self.limit = limit
+
+    def extensions(self) -> dict[str, object]:
+        return {"max_body_bytes": self.limit}
+
+
+class PayloadError(GatewayError):
+    """An authenticated body that cannot be parsed, repaired or mapped (kept on the dead-letter topic)."""
+
+    status_code = 422
+    problem = "unprocessable-payload"
+    title = "Payload cannot be processed"
+
+    def __init__(self, reason: str, detail: str, *, delivery_id: str, position: int | None = None) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.delivery_id = delivery_id
+        self.position = position
+
+    def extensions(self) -> dict[str, object]:
+        found: dict[str, object] = {"reason": self.reason, "delivery_id": self.delivery_id}
+        if self.position is not None:
+            found["position"] = self.position
+        return found
+
+
+class PublishError(GatewayError):
+    """The broker did not acknowledge in time; the sender should retry."""
+
+    status_code = 503
+    problem = "broker-unavailable"
+    title = "Events could not be stored"
+    retriable = True
+
+    def __init__(self, detail: str, *, retry_after_s: int = 5) -> None:
+        super().__init__(detail, headers={"Retry-After": str(retry_after_s)})

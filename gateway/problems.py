@@ -1,0 +1,72 @@
+"""Rendering every error as an RFC 9457 ``application/problem+json`` response."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from http import HTTPStatus
+
+import msgspec
+import structlog
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from gateway.errors import PROBLEM_TYPE_BASE, GatewayError
+
+__all__ = ["PROBLEM_CONTENT_TYPE", "gateway_error_response", "http_error_response", "problem_response", "unexpected_error_response"]
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+_ENCODER = msgspec.json.Encoder()
+_log = structlog.get_logger("gateway.problems")
+
+
+def problem_response(
+    status: int,
+    problem: str,
+    title: str,
+    detail: str,
+    *,
+    instance: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    extensions: dict[str, object] | None = None,
+) -> Response:
+    """A problem document: type, title, status, detail, instance and any extension members."""
+    document: dict[str, object] = {"type": problem, "title": title, "status": status, "detail": detail}
+    if instance is not None:
+        document["instance"] = instance
+    document.update(extensions or {})
+    return Response(_ENCODER.encode(document), status_code=status, headers=headers, media_type=PROBLEM_CONTENT_TYPE)
+
+
+async def gateway_error_response(request: Request, exc: Exception) -> Response:
+    """The handler for GatewayError and its subclasses."""
+    assert isinstance(exc, GatewayError)
+    return problem_response(
+        exc.status_code,
+        exc.problem_type,
+        exc.title,
+        exc.detail,
+        instance=request.url.path,
+        headers=exc.headers,
+        extensions=exc.extensions(),
+    )
+
+
+async def http_error_response(request: Request, exc: Exception) -> Response:
+    """Starlette's own HTTP errors (unknown route, wrong method) as problem documents."""
+    assert isinstance(exc, HTTPException)
+    phrase = HTTPStatus(exc.status_code).phrase
+    slug = phrase.lower().replace(" ", "-")
+    detail = exc.detail if exc.detail != phrase else f"{request.method} {request.url.path}: {phrase.lower()}"
+    return problem_response(
+        exc.status_code, PROBLEM_TYPE_BASE + slug, phrase, detail, instance=request.url.path, headers=exc.headers
+    )
+
+
+async def unexpected_error_response(request: Request, exc: Exception) -> Response:
+    """A bug, not the sender's fault: logged with its traceback, answered 500 without internals."""
+    _log.error("unhandled error", path=request.url.path, exc_info=exc)
+    return problem_response(
+        500, PROBLEM_TYPE_BASE + "internal-error", "Internal error", "the gateway failed; it has been logged",
+        instance=request.url.path,
+    )

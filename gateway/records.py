@@ -1,0 +1,98 @@
+"""The Kafka records the gateway writes: canonical events, the raw archive, dead letters."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import msgspec
+
+from schemas.canonical import CloudEvent
+
+__all__ = [
+    "CLOUDEVENTS_CONTENT_TYPE",
+    "META_HEADER",
+    "DeliveryMeta",
+    "ErrorInfo",
+    "OutboundRecord",
+    "archive_record",
+    "canonical_records",
+    "safe_headers",
+]
+
+CLOUDEVENTS_CONTENT_TYPE = b"application/cloudevents+json; charset=utf-8"
+META_HEADER = "gateway-meta"
+_CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
+_CREDENTIAL_WORDS = ("signature", "token", "secret", "api-key", "apikey", "password", "auth")
+_ENCODER = msgspec.json.Encoder()
+
+
+class OutboundRecord(msgspec.Struct, frozen=True, array_like=True):
+    """One record to produce: where, its key, its bytes and its headers."""
+
+    topic: str
+    key: bytes | None
+    value: bytes
+    headers: list[tuple[str, bytes]]
+
+
+class ErrorInfo(msgspec.Struct, frozen=True, kw_only=True):
+    """Why a request could not be turned into canonical events (machine-readable)."""
+
+    reason: str
+    detail: str
+    position: int | None = None
+
+
+class DeliveryMeta(msgspec.Struct, frozen=True, kw_only=True):
+    """What the raw and dead-letter records say about the request they archive.
+
+    ``headers`` never holds credentials or signatures; the query string is not kept.
+    """
+
+    source: str
+    provider: str
+    delivery_id: str
+    delivery_key: str
+    received_at: str
+    outcome: str
+    headers: dict[str, str]
+    event_ids: list[str] = []
+    error: ErrorInfo | None = None
+
+
+def safe_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """The request headers minus anything that could carry a credential or signature."""
+    return {
+        name: value
+        for name, value in headers.items()
+        if name not in _CREDENTIAL_HEADERS and not any(word in name for word in _CREDENTIAL_WORDS)
+    }
+
+
+def canonical_records(topic: str, events: Sequence[CloudEvent]) -> list[OutboundRecord]:
+    """One structured-mode CloudEvents record per event, keyed by subject, with ``ce_`` headers."""
+    return [
+        OutboundRecord(
+            topic=topic,
+            key=event.subject.encode(),
+            value=_ENCODER.encode(event),
+            headers=[
+                ("content-type", CLOUDEVENTS_CONTENT_TYPE),
+                ("ce_specversion", b"1.0"),
+                ("ce_type", event.type.encode()),
+                ("ce_id", event.id.encode()),
+                ("ce_source", event.source.encode()),
+                ("ce_subject", event.subject.encode()),
+            ],
+        )
+        for event in events
+    ]
+
+
+def archive_record(topic: str, body: bytes, meta: DeliveryMeta) -> OutboundRecord:
+    """A raw or dead-letter record: the body byte for byte, what is known of it in a header."""
+    headers = [(META_HEADER, _ENCODER.encode(meta))]
+    content_type = meta.headers.get("content-type")
+    if content_type:
+        headers.append(("content-type", content_type.encode()))
+    return OutboundRecord(topic=topic, key=meta.source.encode(), value=body, headers=headers)

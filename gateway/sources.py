@@ -1,0 +1,56 @@
+"""The configured sources as the running gateway uses them: routed, with adapter and authenticator."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from adapters import ADAPTERS
+from adapters.base import Adapter, SourceContext
+from gateway.auth import Authenticator, BasicAuth, NoAuth, SignatureAuth, TokenAuth
+from gateway.config import SourceSettings
+
+__all__ = ["Source", "SourceTable", "build_sources"]
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One source ready to take requests."""
+
+    context: SourceContext
+    adapter: Adapter
+    authenticator: Authenticator
+
+    @property
+    def id(self) -> str:
+        return self.context.id
+
+    @property
+    def provider(self) -> str:
+        return self.context.provider
+
+
+SourceTable = Mapping[tuple[str, str], Source]
+"""Sources by (provider, source id); a source whose id is its provider's name is also its provider's default."""
+
+
+def _authenticator(settings: SourceSettings, adapter: Adapter, env: Mapping[str, str]) -> Authenticator:
+    secrets = settings.secret_values(env)
+    if settings.auth == "token":
+        return TokenAuth(secrets)
+    if settings.auth == "basic":
+        return BasicAuth(secrets)
+    if settings.auth == "hmac":
+        assert adapter.signature is not None, "config checks hmac sources have a signature scheme"
+        return SignatureAuth(adapter.signature([s.encode() for s in secrets], settings.signature_tolerance_s))
+    return NoAuth()
+
+
+def build_sources(settings: list[SourceSettings], env: Mapping[str, str]) -> SourceTable:
+    """The routing table for checked source settings."""
+    table: dict[tuple[str, str], Source] = {}
+    for item in settings:
+        adapter = ADAPTERS[item.provider]
+        context = SourceContext(id=item.id, provider=item.provider, timezone=item.timezone)
+        table[(item.provider, item.id)] = Source(context, adapter, _authenticator(item, adapter, env))
+    return table

@@ -1,0 +1,127 @@
+"""Shared fixtures: a real broker (Tansu) and a real gateway process serving a test configuration."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from gateway.broker import EmbeddedBroker, free_port
+from gateway.config import TopicSettings
+from gateway.topics import ensure_topics
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT.parent / "shared" / "seeds"
+TOKEN = "test-picktime-token"
+ROTATED_TOKEN = "test-picktime-token-next"
+BASIC = "vendor:s3cret-pass"
+MAX_BODY_BYTES = 65_536
+TOPICS = TopicSettings()
+
+
+@pytest.fixture(scope="session")
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedBroker]:
+    """One Tansu broker on a free loopback port for the whole session."""
+    log = tmp_path_factory.mktemp("broker") / "tansu.log"
+    with EmbeddedBroker("127.0.0.1", free_port(), log_path=log) as running:
+        yield running
+
+
+def gateway_config(bootstrap: str, port: int, spool: Path) -> str:
+    """The test configuration: one source per auth scheme and vendor."""
+    return f"""
+[server]
+host = "127.0.0.1"
+port = {port}
+max_body_bytes = {MAX_BODY_BYTES}
+[kafka]
+bootstrap_servers = "{bootstrap}"
+idempotence = false
+[topics]
+partitions = 1
+[spool]
+path = "{spool}"
+[log]
+level = "info"
+[[sources]]
+id = "picktime"
+provider = "picktime"
+auth = "token"
+secrets = ["{TOKEN}", "{ROTATED_TOKEN}"]
+[[sources]]
+id = "picktime-basic"
+provider = "picktime"
+auth = "basic"
+secret = "{BASIC}"
+"""
+
+
+class GatewayProcess:
+    """A ``python -m gateway serve`` child process and where to reach it."""
+
+    def __init__(self, process: subprocess.Popen[bytes], base_url: str, log_path: Path) -> None:
+        self.process = process
+        self.base_url = base_url
+        self.log_path = log_path
+
+    def log_lines(self) -> list[str]:
+        return self.log_path.read_text().splitlines()
+
+
+def start_gateway(config_text: str, workdir: Path) -> GatewayProcess:
+    """Start the gateway on the config and wait until /readyz answers 200."""
+    config_path = workdir / "gateway.toml"
+    config_path.write_text(config_text)
+    port = int(config_text.split("port = ", 1)[1].split("\n", 1)[0])
+    log_path = workdir / "gateway.log"
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gateway", "serve", "--config", str(config_path)],
+            stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+    gateway = GatewayProcess(process, f"http://127.0.0.1:{port}", log_path)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gateway exited at start:\n{log_path.read_text()}")
+        try:
+            if httpx.get(gateway.base_url + "/readyz", timeout=1).status_code == 200:
+                return gateway
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(f"gateway not ready within 30 s:\n{log_path.read_text()}")
+
+
+def stop_gateway(gateway: GatewayProcess) -> None:
+    gateway.process.terminate()
+    try:
+        gateway.process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        gateway.process.kill()
+        gateway.process.wait()
+
+
+@pytest.fixture(scope="session")
+def gateway(broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayProcess]:
+    """The gateway, serving the test configuration against the session broker."""
+    asyncio.run(ensure_topics(broker.bootstrap_servers, TopicSettings(partitions=1)))
+    workdir = tmp_path_factory.mktemp("gateway")
+    running = start_gateway(gateway_config(broker.bootstrap_servers, free_port(), workdir / "spool"), workdir)
+    yield running
+    stop_gateway(running)
+
+
+@pytest.fixture(scope="session")
+def client(gateway: GatewayProcess) -> Iterator[httpx.Client]:
+    """An HTTP client for the gateway."""
+    with httpx.Client(base_url=gateway.base_url, timeout=10) as http:
+        yield http
