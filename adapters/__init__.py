@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from adapters import picktime
+from adapters import appointlet, oncehub, picktime, schedulingkit, timekit
 from adapters.base import Adapter
 
 __all__ = ["ADAPTERS", "get_adapter"]
 
-_MODULES = (picktime,)
+_MODULES = (picktime, timekit, oncehub, schedulingkit, appointlet)
 
 
 def _register() -> MappingProxyType[str, Adapter]:

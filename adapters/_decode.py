@@ -33,6 +33,8 @@ def decode_payload(body: bytes, payload_type: type[T], repairs: list[str], fixup
         raise AdapterError("invalid-payload", str(exc)) from None
     except msgspec.DecodeError as exc:
         syntax_error = exc
+    except RecursionError:
+        raise AdapterError("malformed-json", "the document is nested too deeply") from None
     document = _repaired_document(body, syntax_error, repairs)
     if fixup is not None:
         document = fixup(document, repairs)
@@ -53,8 +55,12 @@ def _repaired_document(body: bytes, syntax_error: msgspec.DecodeError, repairs: 
         repaired = repair_json(text.removeprefix("\ufeff"))
     except UnrepairableJSON as exc:
         raise AdapterError("malformed-json", f"{syntax_error}; not repairable: {exc}", position=position) from None
+    try:
+        document = msgspec.json.decode(repaired.text)
+    except (msgspec.DecodeError, RecursionError) as exc:
+        raise AdapterError("malformed-json", f"{syntax_error}; not repairable: {exc}", position=position) from None
     repairs.extend(repaired.repairs)
-    return msgspec.json.decode(repaired.text)
+    return document
 
 
 def parse_embedded_json(text: str | None, what: str, repairs: list[str]) -> Any:
@@ -63,6 +69,6 @@ def parse_embedded_json(text: str | None, what: str, repairs: list[str]) -> Any:
         return None
     try:
         return msgspec.json.decode(text)
-    except msgspec.DecodeError as exc:
-        repairs.append(f"{what} is not valid JSON ({exc}); left out")
+    except (msgspec.DecodeError, RecursionError) as exc:
+        repairs.append(f"{what} is not valid JSON ({exc or 'nested too deeply'}); left out")
         return None

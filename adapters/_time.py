@@ -25,10 +25,21 @@ class UnreadableTime(ValueError):
 
 
 def format_utc(moment: datetime) -> str:
-    """Format an aware datetime as RFC 3339 UTC with a ``Z`` and no fraction when zero."""
-    utc = moment.astimezone(UTC)
-    text = utc.isoformat(timespec="microseconds" if utc.microsecond else "seconds")
-    return text.replace("+00:00", "Z")
+    """Format an aware datetime as RFC 3339 UTC with a ``Z``; fractions only as precise as needed.
+
+    Raises UnreadableTime when the moment falls outside the representable range once in UTC.
+    """
+    try:
+        utc = moment.astimezone(UTC)
+    except OverflowError as exc:
+        raise UnreadableTime(f"{moment.isoformat()} is out of range in UTC") from exc
+    if not utc.microsecond:
+        timespec = "seconds"
+    elif utc.microsecond % 1000 == 0:
+        timespec = "milliseconds"
+    else:
+        timespec = "microseconds"
+    return utc.isoformat(timespec=timespec).replace("+00:00", "Z")
 
 
 def from_epoch_seconds(value: int) -> str:
@@ -76,10 +87,13 @@ def from_local(date_text: str, time_text: str, zone: str) -> str:
         naive = datetime.fromisoformat(f"{date_text.strip()}T{time_text.strip()}")
     except ValueError as exc:
         raise UnreadableTime(f"{date_text!r} {time_text!r} is not a local date and time") from exc
-    return format_utc(naive.replace(tzinfo=tz))
+    return format_utc(naive.replace(tzinfo=tz))  # format_utc turns out-of-range into UnreadableTime
 
 
 def add_minutes(rfc3339_utc: str, minutes: int) -> str:
-    """Add minutes to a time this module formatted."""
+    """Add minutes to a time this module formatted; UnreadableTime when out of range."""
     moment = datetime.fromisoformat(rfc3339_utc.replace("Z", "+00:00"))
-    return format_utc(moment + timedelta(minutes=minutes))
+    try:
+        return format_utc(moment + timedelta(minutes=minutes))
+    except OverflowError as exc:
+        raise UnreadableTime(f"{rfc3339_utc} plus {minutes} minutes is out of range") from exc

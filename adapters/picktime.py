@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from adapters._amount import decimal_amount
 from adapters._decode import decode_payload, parse_embedded_json
 from adapters._time import UnreadableTime, from_compact_utc, from_epoch_seconds
 from adapters.base import Adapter, AdapterError, Change, Mapped, VerifiedRequest
@@ -178,14 +178,8 @@ def _time(value: int | None, field: str, repairs: list[str]) -> str | None:
 
 
 def _price(value: int | float | str | None, repairs: list[str]) -> Price | None:
-    if value is None or value == "":
-        return None
-    try:
-        amount = Decimal(str(value))
-    except InvalidOperation:
-        repairs.append(f"price {value!r} is not a number; left out")
-        return None
-    return Price(amount=f"{amount:.2f}")
+    amount = decimal_amount(value, "price", repairs)
+    return None if amount is None else Price(amount=amount)
 
 
 def _capacity(item: PicktimeBooking) -> Capacity | None:

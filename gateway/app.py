@@ -1,4 +1,4 @@
-"""The Starlette application: routes, error rendering and the producer's lifecycle."""
+"""The Starlette application: routes, error rendering, and the lifecycle of producer, spool and dedupe store."""
 
 from __future__ import annotations
 
@@ -15,10 +15,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from gateway.config import Config
+from gateway.dedupe import DedupeStore
+from gateway.delivery import Deliverer
 from gateway.errors import GatewayError
+from gateway.metrics import CONTENT_TYPE_LATEST, Metrics
 from gateway.problems import gateway_error_response, http_error_response, unexpected_error_response
 from gateway.publisher import Publisher
 from gateway.sources import build_sources
+from gateway.spool import Spool
 from gateway.webhooks import WebhookEndpoint
 
 __all__ = ["create_app"]
@@ -29,6 +33,23 @@ _ENCODER = msgspec.json.Encoder()
 _RECORD_OVERHEAD_BYTES = 64 * 1024
 
 
+class SpoolState(msgspec.Struct, frozen=True, kw_only=True):
+    records: int
+    bytes: int
+    max_bytes: int
+    full: bool
+
+
+class ReadinessReport(msgspec.Struct, frozen=True, kw_only=True):
+    """The /readyz body: ready unless the spool is full or the broker lacks the topics."""
+
+    status: str
+    broker: bool
+    missing_topics: list[str]
+    spool: SpoolState
+    detail: str | None = None
+
+
 def _json(document: object, status: int = 200) -> Response:
     return Response(_ENCODER.encode(document), status_code=status, media_type="application/json")
 
@@ -36,33 +57,51 @@ def _json(document: object, status: int = 200) -> Response:
 def create_app(config: Config, env: Mapping[str, str] | None = None) -> Starlette:
     """The gateway for a checked configuration."""
     sources = build_sources(config.sources, os.environ if env is None else env)
+    metrics = Metrics()
     max_request = max(1_048_576, config.server.max_body_bytes + _RECORD_OVERHEAD_BYTES)
     publisher = Publisher(config.kafka, config.topics, max_request_size=max_request)
-    webhook = WebhookEndpoint(config, sources, publisher)
+    spool = Spool(config.spool.path, config.spool.max_bytes)
+    deliverer = Deliverer(publisher, spool, metrics, ack_timeout_s=config.kafka.ack_timeout_ms / 1000)
+    dedupe = DedupeStore(config.spool.path, config.dedupe.window_s)
+    webhook = WebhookEndpoint(config, sources, deliverer, dedupe, metrics)
 
     async def healthz(request: Request) -> Response:
         return _json({"status": "alive"})
 
     async def readyz(request: Request) -> Response:
-        readiness = await publisher.readiness()
-        document = {"status": "ready" if readiness.ready else "not-ready", **msgspec.structs.asdict(readiness)}
-        return _json(document, 200 if readiness.ready else 503)
+        broker = await publisher.readiness()
+        metrics.broker_up.set(1 if broker.broker else 0)
+        spool_state = SpoolState(records=spool.records, bytes=spool.bytes, max_bytes=spool.max_bytes, full=spool.is_full)
+        if spool_state.full or broker.missing_topics:
+            status = "not-ready"
+        else:
+            status = "ready" if broker.broker else "ready-spooling"
+        report = ReadinessReport(status=status, broker=broker.broker, missing_topics=broker.missing_topics,
+                                 spool=spool_state, detail=broker.detail)
+        return _json(report, 503 if status == "not-ready" else 200)
+
+    async def metrics_endpoint(request: Request) -> Response:
+        return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        _log.info("starting", sources=len(config.sources), bootstrap_servers=config.kafka.bootstrap_servers)
-        await publisher.start()
+        _log.info("starting", sources=len(config.sources), bootstrap_servers=config.kafka.bootstrap_servers,
+                  spool=str(spool.path))
+        dedupe.open()
+        await deliverer.start()
         _log.info("ready to receive", host=config.server.host, port=config.server.port)
         try:
             yield
         finally:
-            _log.info("stopping")
-            await publisher.stop()
-            _log.info("stopped")
+            _log.info("stopping: in-flight requests are done; flushing the producer")
+            await deliverer.stop()
+            dedupe.close()
+            _log.info("stopped", spooled_records=spool.records)
 
     routes = [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
+        Route("/metrics", metrics_endpoint, methods=["GET"]),
         Route("/webhooks/{provider}", webhook.handle, methods=["POST"]),
         Route("/webhooks/{provider}/{source}", webhook.handle, methods=["POST"]),
     ]

@@ -15,6 +15,7 @@ from adapters import ADAPTERS
 __all__ = [
     "Config",
     "ConfigError",
+    "DedupeSettings",
     "KafkaSettings",
     "LogSettings",
     "ServerSettings",
@@ -58,6 +59,11 @@ class TopicSettings(_Section, frozen=True):
 
 class SpoolSettings(_Section, frozen=True):
     path: str = "var/spool"
+    max_bytes: int = 1_073_741_824
+
+
+class DedupeSettings(_Section, frozen=True):
+    window_s: int = 86_400
 
 
 class LogSettings(_Section, frozen=True):
@@ -90,6 +96,7 @@ class Config(_Section, frozen=True):
     kafka: KafkaSettings = KafkaSettings()
     topics: TopicSettings = TopicSettings()
     spool: SpoolSettings = SpoolSettings()
+    dedupe: DedupeSettings = DedupeSettings()
     log: LogSettings = LogSettings()
     sources: list[SourceSettings] = []
 
@@ -127,8 +134,10 @@ def _check(config: Config, where: str, env: Mapping[str, str]) -> None:
         raise ConfigError(where, f"server.port {config.server.port} is not a TCP port - at $.server.port")
     if config.server.max_body_bytes <= 0:
         raise ConfigError(where, "server.max_body_bytes must be positive - at $.server.max_body_bytes")
-    if config.kafka.ack_timeout_ms <= 0:
-        raise ConfigError(where, "kafka.ack_timeout_ms must be positive - at $.kafka.ack_timeout_ms")
+    for name, value in (("kafka.ack_timeout_ms", config.kafka.ack_timeout_ms),
+                        ("spool.max_bytes", config.spool.max_bytes), ("dedupe.window_s", config.dedupe.window_s)):
+        if value <= 0:
+            raise ConfigError(where, f"{name} must be positive - at $.{name}")
     seen: set[str] = set()
     for index, source in enumerate(config.sources):
         _check_source(source, f"{where}: $.sources[{index}]", env)

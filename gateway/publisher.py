@@ -1,4 +1,4 @@
-"""The one Kafka producer: sends a request's records together and waits for the broker's acks."""
+"""The one Kafka producer: connects (and reconnects at start) in the background, sends with acks=all."""
 
 from __future__ import annotations
 
@@ -12,14 +12,21 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
 from gateway.config import KafkaSettings, TopicSettings
-from gateway.errors import PublishError
 from gateway.records import OutboundRecord
 from gateway.topics import topic_names
 
-__all__ = ["Publisher", "Readiness"]
+__all__ = ["Ack", "BrokerUnavailable", "Publisher", "Readiness"]
 
 _log = structlog.get_logger("gateway.publisher")
 _READINESS_CACHE_S = 1.0
+_CONNECT_RETRY_S = 1.0
+
+Ack = asyncio.Future[object]
+"""Resolves when the broker acknowledged one record (or fails with the broker's error)."""
+
+
+class BrokerUnavailable(Exception):
+    """The producer is not connected (yet): records cannot even be queued."""
 
 
 class Readiness(msgspec.Struct, frozen=True, kw_only=True):
@@ -28,10 +35,6 @@ class Readiness(msgspec.Struct, frozen=True, kw_only=True):
     broker: bool
     missing_topics: list[str] = []
     detail: str | None = None
-
-    @property
-    def ready(self) -> bool:
-        return self.broker and not self.missing_topics
 
 
 class Publisher:
@@ -42,12 +45,23 @@ class Publisher:
         self._topic_names = topic_names(topics)
         self._max_request_size = max_request_size
         self._producer: AIOKafkaProducer | None = None
-        self._readiness = Readiness(broker=False, detail="not started")
+        self._connector: asyncio.Task[None] | None = None
+        self._readiness = Readiness(broker=False, detail="not connected yet")
         self._readiness_checked_at = 0.0
 
+    @property
+    def connected(self) -> bool:
+        return self._producer is not None
+
     async def start(self) -> None:
-        """Connect to the broker; raises KafkaError when it cannot be reached."""
-        self._producer = AIOKafkaProducer(
+        """Connect now if the broker answers, else keep trying in the background."""
+        if not await self._connect_once():
+            _log.warning("broker unreachable at start; retrying in the background",
+                         bootstrap_servers=self._kafka.bootstrap_servers)
+            self._connector = asyncio.create_task(self._connect_forever(), name="producer-connect")
+
+    async def _connect_once(self) -> bool:
+        producer = AIOKafkaProducer(
             bootstrap_servers=self._kafka.bootstrap_servers,
             client_id=self._kafka.client_id,
             acks="all",
@@ -57,46 +71,51 @@ class Publisher:
             max_request_size=self._max_request_size,
             compression_type=None if self._kafka.compression == "none" else self._kafka.compression,
         )
-        await self._producer.start()
-        _log.info("producer started", bootstrap_servers=self._kafka.bootstrap_servers)
+        try:
+            await producer.start()
+        except KafkaError:
+            await producer.stop()
+            return False
+        self._producer = producer
+        _log.info("producer connected", bootstrap_servers=self._kafka.bootstrap_servers)
+        return True
+
+    async def _connect_forever(self) -> None:
+        while not await self._connect_once():
+            await asyncio.sleep(_CONNECT_RETRY_S)
 
     async def stop(self) -> None:
         """Flush what is pending and disconnect."""
+        if self._connector is not None:
+            self._connector.cancel()
+            await asyncio.gather(self._connector, return_exceptions=True)
         if self._producer is not None:
             await self._producer.stop()
             self._producer = None
             _log.info("producer stopped")
 
-    async def publish(self, records: Sequence[OutboundRecord]) -> None:
-        """Send every record and return once the broker acknowledged all of them.
+    async def enqueue(self, records: Sequence[OutboundRecord], acks: list[Ack]) -> None:
+        """Queue every record for sending, appending one ack future per record to ``acks``.
 
-        Raises PublishError when the broker refuses or does not answer
-        within ``ack_timeout_ms``.
+        ``acks`` is filled as records are queued, so a caller that gives up
+        (a timeout) still knows which records may yet reach the broker.
+        Raises BrokerUnavailable when not connected, KafkaError on refusal.
         """
-        if self._producer is None:
-            raise PublishError("the producer is not running")
-        try:
-            async with asyncio.timeout(self._kafka.ack_timeout_ms / 1000):
-                await self._send_all(self._producer, records)
-        except TimeoutError:
-            raise PublishError(f"the broker did not acknowledge within {self._kafka.ack_timeout_ms} ms") from None
-        except KafkaError as exc:
-            raise PublishError(f"the broker refused the records: {type(exc).__name__}") from None
-
-    @staticmethod
-    async def _send_all(producer: AIOKafkaProducer, records: Sequence[OutboundRecord]) -> None:
-        acks = [
-            await producer.send(record.topic, record.value, key=record.key, headers=record.headers)
-            for record in records
-        ]
-        await asyncio.gather(*acks)
+        producer = self._producer
+        if producer is None:
+            raise BrokerUnavailable("the producer is not connected")
+        for record in records:
+            acks.append(await producer.send(record.topic, record.value, key=record.key, headers=record.headers))
 
     async def readiness(self) -> Readiness:
         """Ask the broker for its topics, at most once a second."""
         now = time.monotonic()
-        if self._producer is None or now - self._readiness_checked_at < _READINESS_CACHE_S:
+        if now - self._readiness_checked_at < _READINESS_CACHE_S:
             return self._readiness
         self._readiness_checked_at = now
+        if self._producer is None:
+            self._readiness = Readiness(broker=False, detail="producer not connected")
+            return self._readiness
         try:
             async with asyncio.timeout(2):
                 metadata = await self._producer.client.fetch_all_metadata()

@@ -1,9 +1,8 @@
-"""The webhook endpoint: authenticate, read, map, publish, and only then answer."""
+"""The webhook endpoint: authenticate, read, map, deduplicate, deliver, and only then answer."""
 
 from __future__ import annotations
 
 import time
-import uuid
 from datetime import UTC, datetime
 
 import msgspec
@@ -12,131 +11,98 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from adapters._time import format_utc
-from adapters.base import AdapterError, Mapped, VerifiedRequest
+from adapters.base import VerifiedRequest
 from gateway.body import read_limited_body
 from gateway.config import Config
-from gateway.envelope import build_events, delivery_key
+from gateway.dedupe import DedupeStore, Seen
+from gateway.delivery import Deliverer
 from gateway.errors import GatewayError, PayloadError, UnknownSourceError
-from gateway.publisher import Publisher
-from gateway.records import DeliveryMeta, ErrorInfo, OutboundRecord, archive_record, canonical_records, safe_headers
+from gateway.keylocks import KeyedLocks
+from gateway.metrics import UNKNOWN_LABEL, Metrics
+from gateway.pipeline import Processed, process
 from gateway.sources import Source, SourceTable
 
 __all__ = ["Accepted", "WebhookEndpoint"]
 
 _log = structlog.get_logger("gateway.webhooks")
 _ENCODER = msgspec.json.Encoder()
-_DELIVERY_NAMESPACE = uuid.UUID("0b8e3c52-7d0f-5b64-a3d1-2f6c9e8a4b17")
 
 
 class Accepted(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
-    """The 2xx answer: the delivery's id and the ids of the events made from it."""
+    """The 2xx answer: the delivery's id and its events' ids; flags only when they are true."""
 
     delivery_id: str
     events: list[str]
     note: str | None = None
+    spooled: bool = False
+    duplicate: bool = False
 
 
 class WebhookEndpoint:
     """Handles ``POST /webhooks/{provider}[/{source}]`` for every configured source."""
 
-    def __init__(self, config: Config, sources: SourceTable, publisher: Publisher) -> None:
+    def __init__(
+        self, config: Config, sources: SourceTable, deliverer: Deliverer, dedupe: DedupeStore, metrics: Metrics
+    ) -> None:
         self._config = config
         self._sources = sources
-        self._publisher = publisher
+        self._deliverer = deliverer
+        self._dedupe = dedupe
+        self._metrics = metrics
+        self._locks = KeyedLocks()
 
     async def handle(self, request: Request) -> Response:
         started = time.perf_counter()
         provider = request.path_params["provider"]
         source_id = request.path_params.get("source", provider)
+        source = self._sources.get((provider, source_id))
+        labels = (source.provider, source.id) if source else (UNKNOWN_LABEL, UNKNOWN_LABEL)
         with structlog.contextvars.bound_contextvars(provider=provider, source=source_id, delivery_id=None):
             try:
-                accepted, status = await self._handle(request, provider, source_id)
+                if source is None:
+                    raise UnknownSourceError(f"no source {source_id!r} is configured for provider {provider!r}")
+                accepted, status, outcome = await self._handle(request, source)
             except GatewayError as exc:
-                self._log_request(started, exc.status_code, outcome=exc.problem, events=0)
+                self._finish(started, labels, exc.status_code, exc.problem, events=0)
                 raise
-            self._log_request(started, status, outcome="accepted", events=len(accepted.events))
+            self._finish(started, labels, status, outcome, events=len(accepted.events))
             return Response(_ENCODER.encode(accepted), status_code=status, media_type="application/json")
 
-    async def _handle(self, request: Request, provider: str, source_id: str) -> tuple[Accepted, int]:
-        source = self._sources.get((provider, source_id))
-        if source is None:
-            raise UnknownSourceError(f"no source {source_id!r} is configured for provider {provider!r}")
-        headers = {name: value for name, value in request.headers.items()}
+    async def _handle(self, request: Request, source: Source) -> tuple[Accepted, int, str]:
+        headers = dict(request.headers.items())
         source.authenticator.before_body(headers, request.query_params)
         body = await read_limited_body(request, self._config.server.max_body_bytes)
         now = time.time()
         source.authenticator.after_body(body, headers, now)
-        verified = VerifiedRequest(
-            body=body,
-            headers=headers,
-            source=source.context,
-            received_at=format_utc(datetime.fromtimestamp(now, UTC)),
+        received_at = format_utc(datetime.fromtimestamp(now, UTC))
+        verified = VerifiedRequest(body=body, headers=headers, source=source.context, received_at=received_at)
+        processed = process(source, verified, self._config.topics)
+        structlog.contextvars.bind_contextvars(delivery_id=processed.delivery_id)
+        if processed.error is not None:
+            await self._deliverer.deliver(processed.records)
+            self._metrics.dead_letters.labels(source.provider, source.id, processed.error.reason).inc()
+            error = processed.error
+            raise PayloadError(error.reason, error.detail, delivery_id=processed.delivery_id, position=error.position)
+        return await self._deliver_once(source, processed)
+
+    async def _deliver_once(self, source: Source, processed: Processed) -> tuple[Accepted, int, str]:
+        """Deliver unless this delivery was seen within the window; concurrent repeats wait for the first."""
+        async with self._locks.hold((source.id, processed.delivery_key)):
+            seen = self._dedupe.seen(source.id, processed.delivery_key)
+            if seen is not None:
+                self._metrics.duplicates.labels(source.provider, source.id).inc()
+                return Accepted(delivery_id=seen.delivery_id, events=seen.event_ids, duplicate=True), 200, "duplicate"
+            spooled = await self._deliverer.deliver(processed.records)
+            self._dedupe.remember(source.id, processed.delivery_key, Seen(processed.delivery_id, processed.event_ids))
+        for event_type in processed.event_types:
+            self._metrics.canonical_events.labels(source.provider, event_type).inc()
+        accepted = Accepted(
+            delivery_id=processed.delivery_id, events=processed.event_ids, note=processed.note, spooled=spooled
         )
-        return await self._process(source, verified), 202
+        return accepted, 202, "spooled" if spooled else processed.outcome
 
-    async def _process(self, source: Source, request: VerifiedRequest) -> Accepted:
-        try:
-            mapped = source.adapter.map(request)
-        except AdapterError as exc:
-            raise await self._dead_letter(source, request, exc) from None
-        key = delivery_key(mapped.delivery_key, request.body)
-        delivery_id = _delivery_id(source.id, key)
-        structlog.contextvars.bind_contextvars(delivery_id=delivery_id)
-        events = build_events(request, mapped, key)
-        topics = self._config.topics
-        records = canonical_records(topics.canonical, events)
-        event_ids = [event.id for event in events]
-        meta = _meta(source, request, key, delivery_id, _outcome(mapped), event_ids=event_ids)
-        records.append(archive_record(topics.raw, request.body, meta))
-        await self._publisher.publish(records)
-        return Accepted(delivery_id=delivery_id, events=event_ids, note=mapped.note)
-
-    async def _dead_letter(self, source: Source, request: VerifiedRequest, exc: AdapterError) -> PayloadError:
-        """Archive the body and the reason on the dead-letter and raw topics; the error to answer with."""
-        key = delivery_key(None, request.body)
-        delivery_id = _delivery_id(source.id, key)
-        structlog.contextvars.bind_contextvars(delivery_id=delivery_id, reason=exc.reason)
-        error = ErrorInfo(reason=exc.reason, detail=exc.detail, position=exc.position)
-        meta = _meta(source, request, key, delivery_id, "dead-lettered", error=error)
-        topics = self._config.topics
-        records: list[OutboundRecord] = [
-            archive_record(topics.dead_letter, request.body, meta),
-            archive_record(topics.raw, request.body, meta),
-        ]
-        await self._publisher.publish(records)
-        return PayloadError(exc.reason, exc.detail, delivery_id=delivery_id, position=exc.position)
-
-    def _log_request(self, started: float, status: int, *, outcome: str, events: int) -> None:
-        duration_ms = round((time.perf_counter() - started) * 1000, 3)
-        _log.info("webhook", outcome=outcome, status=status, events=events, duration_ms=duration_ms)
-
-
-def _delivery_id(source_id: str, key: str) -> str:
-    return str(uuid.uuid5(_DELIVERY_NAMESPACE, f"{source_id}\n{key}"))
-
-
-def _outcome(mapped: Mapped) -> str:
-    return "accepted" if mapped.changes else "ignored"
-
-
-def _meta(
-    source: Source,
-    request: VerifiedRequest,
-    key: str,
-    delivery_id: str,
-    outcome: str,
-    *,
-    event_ids: list[str] | None = None,
-    error: ErrorInfo | None = None,
-) -> DeliveryMeta:
-    return DeliveryMeta(
-        source=source.id,
-        provider=source.provider,
-        delivery_id=delivery_id,
-        delivery_key=key,
-        received_at=request.received_at,
-        outcome=outcome,
-        headers=safe_headers(request.headers),
-        event_ids=event_ids or [],
-        error=error,
-    )
+    def _finish(self, started: float, labels: tuple[str, str], status: int, outcome: str, *, events: int) -> None:
+        elapsed = time.perf_counter() - started
+        self._metrics.requests.labels(labels[0], labels[1], outcome).inc()
+        self._metrics.request_duration.labels(*labels).observe(elapsed)
+        _log.info("webhook", outcome=outcome, status=status, events=events, duration_ms=round(elapsed * 1000, 3))

@@ -56,6 +56,11 @@ provider = "picktime"
 auth = "token"
 secrets = ["{TOKEN}", "{ROTATED_TOKEN}"]
 [[sources]]
+id = "picktime-e2e"
+provider = "picktime"
+auth = "token"
+secret = "{TOKEN}"
+[[sources]]
 id = "picktime-basic"
 provider = "picktime"
 auth = "basic"

@@ -17,6 +17,7 @@ from tests.kafka import Record, header, read_until
 PICKTIME = Path(__file__).parent / "adapters" / "testdata" / "picktime"
 SEED_CASES = sorted(PICKTIME.glob("seed_*.json"))
 SEED_CASES = [p for p in SEED_CASES if p.name.count(".") == 1]
+E2E = f"/webhooks/picktime/picktime-e2e?token={TOKEN}"
 
 
 @pytest.mark.parametrize("sample", SEED_CASES, ids=[p.stem for p in SEED_CASES])
@@ -25,7 +26,7 @@ async def test_seed_sample_reaches_canonical_and_raw_topics(
 ) -> None:
     """Each seed sample is answered 202 and its events are on the canonical topic, keyed and headed per contract."""
     body = sample.read_bytes()
-    response = client.post(f"/webhooks/picktime?token={TOKEN}", content=body,
+    response = client.post(E2E, content=body,
                            headers={"Content-Type": "application/json", "X-Trace": sample.stem})
     assert response.status_code == 202, response.text
     answer = response.json()
@@ -41,7 +42,7 @@ async def test_seed_sample_reaches_canonical_and_raw_topics(
         assert record.key == event.subject.encode()
         assert header(record, "content-type") == CLOUDEVENTS_CONTENT_TYPE
         assert header(record, "ce_type") == event.type.encode()
-        assert header(record, "ce_source") == b"/sources/picktime"
+        assert header(record, "ce_source") == b"/sources/picktime-e2e"
         assert header(record, "ce_subject") == event.subject.encode()
         assert event.provider == "picktime" and event.data.provider == "picktime"
 
@@ -60,18 +61,20 @@ def _meta(record: Record) -> DeliveryMeta:
     return msgspec.json.decode(header(record, META_HEADER) or b"{}", type=DeliveryMeta)
 
 
-async def test_same_body_gives_the_same_ids(client: httpx.Client) -> None:
-    """CloudEvent ids are deterministic: posting the same delivery again yields the same ids."""
-    body = (PICKTIME / "seed_class_sessions_created.json").read_bytes()
-    first = client.post(f"/webhooks/picktime?token={TOKEN}", content=body).json()
-    second = client.post(f"/webhooks/picktime?token={TOKEN}", content=body).json()
-    assert first["events"] == second["events"] and len(first["events"]) == 2
+async def test_repeated_delivery_is_answered_with_the_first_ids(client: httpx.Client) -> None:
+    """A repeated delivery is answered 200 with the original event ids, flagged as a duplicate."""
+    body = (PICKTIME / "seed_class_sessions_created.json").read_bytes() + b"\n\n"
+    first = client.post(E2E, content=body)
+    second = client.post(E2E, content=body)
+    assert (first.status_code, second.status_code) == (202, 200)
+    assert second.json()["events"] == first.json()["events"] and len(first.json()["events"]) == 2
+    assert second.json()["duplicate"] is True
 
 
 async def test_dead_letter_holds_bytes_and_reason(client: httpx.Client, broker: EmbeddedBroker) -> None:
     """A 422 body is on the dead-letter topic first, with a machine-readable error; and archived on raw."""
     body = b'{"dataObject": {"event_id": "e", "event_type": "appointment"} "type" "CREATE"}'
-    response = client.post(f"/webhooks/picktime?token={TOKEN}", content=body)
+    response = client.post(E2E, content=body)
     assert response.status_code == 422
     delivery_id = response.json()["delivery_id"]
     for topic in (TOPICS.dead_letter, TOPICS.raw):
@@ -87,7 +90,7 @@ async def test_dead_letter_holds_bytes_and_reason(client: httpx.Client, broker: 
 async def test_credentials_never_reach_the_raw_topic(client: httpx.Client, broker: EmbeddedBroker) -> None:
     """Authorization and signature-like headers, and the query token, are not archived."""
     body = (PICKTIME / "seed_resource_updated.json").read_bytes() + b" "
-    response = client.post(f"/webhooks/picktime?token={TOKEN}", content=body,
+    response = client.post(E2E, content=body,
                            headers={"Authorization": f"Bearer {TOKEN}", "X-Some-Signature": "abc",
                                     "X-Api-Token": "secret-ish"})
     delivery_id = response.json()["delivery_id"]

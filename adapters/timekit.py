@@ -1,0 +1,257 @@
+"""Timekit: a booking resource posted each time the booking enters a new state of its graph.
+
+Timekit sends no event name, so ``provider_event`` is the state entered. Where
+the contract is silent, the choices made here are:
+
+- ``confirmed`` is ``booking.confirmed`` on graphs that announce a booking as
+  pending first (``confirm_decline*`` after ``tentative``, ``reservation*``
+  after ``reserved``), and ``booking.created`` (status confirmed) on every
+  other graph: Timekit sends no separate "created" for instant bookings, so a
+  consumer never misses one, and never sees two ``booking.created``.
+- ``cancelled``, ``cancelled_by_customer`` and ``cancelled_by_owner`` are
+  ``booking.cancelled`` with ``cancellation.by`` null, ``customer``, ``owner``;
+  ``expired`` (an unconfirmed reservation timing out) is ``booking.cancelled``
+  with reason ``expired``.
+- ``paid`` is ``payment.completed`` (booking confirmed, paid); ``unpaid`` is
+  ``payment.failed`` (booking cancelled with reason ``unpaid``: Timekit enters
+  it when payment times out). ``payment.status`` is the state as sent.
+- ``rescheduled_by_customer`` is ``booking.rescheduled``, the booking standing
+  confirmed at the times the payload carries; ``rescheduled_from`` stays null.
+- ``error`` (Timekit failed to make the booking) and unknown states raise
+  ``unsupported-event`` so they are dead-lettered visibly, never dropped.
+- Group graphs (``group_*``) are kind ``class``, every other graph
+  ``appointment``. The first customer is ``booking.customer`` (none on
+  ``group_owner``, whose customers are all attendees); ``attendees`` lists
+  every customer when there are several or the graph is ``group_owner``.
+- ``customers[].meta`` (JSON in a string) gives ``custom_fields`` of the
+  primary customer, and the phone when ``phone`` itself is empty. The
+  calendar is not a staff member, so ``staff`` stays empty.
+- Empty strings are values not sent (null). ``Change.time`` is ``updated_at``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any, NamedTuple
+
+import msgspec
+
+from adapters._decode import decode_payload, parse_embedded_json
+from adapters._signing import decode_digest, signed_by_any
+from adapters._time import UnreadableTime, from_iso
+from adapters.base import Adapter, AdapterError, Change, Mapped, SignatureError, VerifiedRequest
+from schemas.canonical import (
+    Attendee,
+    Booking,
+    BookingStatus,
+    Cancellation,
+    CustomField,
+    Customer,
+    EventData,
+    EventType,
+    Location,
+    Payment,
+)
+from schemas.timekit import TimekitBooking, TimekitCustomer, TimekitEvent
+
+__all__ = ["ADAPTER", "NAME", "SIGNATURE_HEADER", "TimekitSignature", "map_request"]
+
+NAME = "timekit"
+SIGNATURE_HEADER = "x-timekit-signature"
+
+
+class _Transition(NamedTuple):
+    type: EventType
+    status: BookingStatus
+    cancellation: Cancellation | None = None
+    paid: bool | None = None
+
+
+_TRANSITIONS: dict[str, _Transition] = {
+    "tentative": _Transition("booking.created", "pending"),
+    "reserved": _Transition("booking.created", "pending"),
+    "confirmed": _Transition("booking.created", "confirmed"),
+    "declined": _Transition("booking.declined", "declined"),
+    "cancelled": _Transition("booking.cancelled", "cancelled", Cancellation()),
+    "cancelled_by_customer": _Transition("booking.cancelled", "cancelled", Cancellation(by="customer")),
+    "cancelled_by_owner": _Transition("booking.cancelled", "cancelled", Cancellation(by="owner")),
+    "expired": _Transition("booking.cancelled", "cancelled", Cancellation(reason="expired")),
+    "rescheduled_by_customer": _Transition("booking.rescheduled", "confirmed"),
+    "completed": _Transition("booking.completed", "completed"),
+    "paid": _Transition("payment.completed", "confirmed", paid=True),
+    "unpaid": _Transition("payment.failed", "cancelled", Cancellation(reason="unpaid"), paid=False),
+}
+_PENDING_FIRST_GRAPHS = ("confirm_decline", "reservation")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_JSON = msgspec.json.Encoder()
+
+
+class TimekitSignature:
+    """``x-timekit-signature``: hex HMAC-SHA256 of the raw body under the app's secret, no timestamp."""
+
+    def __init__(self, secrets: Sequence[bytes], tolerance_s: int) -> None:
+        # tolerance_s is part of the factory signature; Timekit signs no timestamp to check it against.
+        self._secrets = tuple(secrets)
+
+    def verify(self, body: bytes, headers: Mapping[str, str], now: float) -> None:
+        """Return if the header is the HMAC of ``body`` under one of the secrets, else raise SignatureError."""
+        header = headers.get(SIGNATURE_HEADER, "").strip()
+        if not header:
+            raise SignatureError(f"missing {SIGNATURE_HEADER} header")
+        digest = decode_digest(header)
+        if digest is None:
+            raise SignatureError(f"malformed {SIGNATURE_HEADER} header: not a hex SHA-256 digest")
+        if not signed_by_any(body, [digest], self._secrets):
+            raise SignatureError("signature does not match")
+
+
+def map_request(request: VerifiedRequest) -> Mapped:
+    """Map one Timekit webhook (a booking that entered a state) to one canonical change."""
+    repairs: list[str] = []
+    payload = _decode(request.body, repairs)
+    if not payload.id.strip():
+        raise AdapterError("invalid-payload", "booking id is empty - at $.id")
+    transition = _transition(payload)
+    booking = _booking(payload, transition, repairs)
+    payment = Payment(status=payload.state) if transition.type.startswith("payment.") else None
+    data = EventData(provider=NAME, provider_event=payload.state, booking=booking, payment=payment, repairs=repairs)
+    return Mapped(changes=[Change(type=transition.type, data=data, time=_utc(payload.updated_at))])
+
+
+def _decode(body: bytes, repairs: list[str]) -> TimekitBooking:
+    # decode_payload lets these escape: msgspec's nesting limit, and its re-decode of a repaired text.
+    try:
+        return decode_payload(body, TimekitBooking, repairs)
+    except RecursionError:
+        raise AdapterError("malformed-json", "JSON nested too deeply to decode") from None
+    except msgspec.DecodeError as exc:
+        raise AdapterError("malformed-json", f"repaired JSON still does not decode: {exc}") from None
+
+
+def _transition(payload: TimekitBooking) -> _Transition:
+    state = payload.state.strip().lower()
+    if state == "error":
+        raise AdapterError("unsupported-event", "Timekit state 'error': the booking failed at Timekit - at $.state")
+    transition = _TRANSITIONS.get(state)
+    if transition is None:
+        raise AdapterError("unsupported-event", f"unknown Timekit state {payload.state!r} - at $.state")
+    if state == "confirmed" and (payload.graph or "").startswith(_PENDING_FIRST_GRAPHS):
+        return transition._replace(type="booking.confirmed")
+    return transition
+
+
+def _booking(payload: TimekitBooking, transition: _Transition, repairs: list[str]) -> Booking:
+    event = payload.event or TimekitEvent()
+    graph = payload.graph or ""
+    customers = payload.customers or []
+    people = [_person(customer, index, repairs) for index, customer in enumerate(customers)]
+    primary = people[0] if people and graph != "group_owner" else None
+    return Booking(
+        id=f"{NAME}:{payload.id}",
+        provider_id=payload.id,
+        kind="class" if graph.startswith("group") else "appointment",
+        status=transition.status,
+        title=event.what or None,
+        start=_time(event.start, "event.start", repairs),
+        end=_time(event.end, "event.end", repairs),
+        duration_minutes=_duration(event, repairs),
+        all_day=event.allDay is True,
+        timezone=primary[0].timezone if primary else None,
+        location=Location(name=event.where) if event.where else None,
+        customer=primary[0] if primary else None,
+        attendees=_attendees(customers, people) if len(people) > 1 or graph == "group_owner" else [],
+        paid=transition.paid,
+        notes=event.description or None,
+        custom_fields=_custom_fields(primary[1]) if primary else [],
+        cancellation=transition.cancellation,
+        created_at=_time(payload.created_at, "created_at", repairs),
+        updated_at=_time(payload.updated_at, "updated_at", repairs),
+    )
+
+
+def _utc(value: str | None) -> str | None:
+    """RFC 3339 UTC when ``value`` is a readable ISO time, else None."""
+    try:
+        return from_iso(value) if value else None
+    except (UnreadableTime, OverflowError):
+        return None
+
+
+def _time(value: str | None, field: str, repairs: list[str]) -> str | None:
+    if not value:
+        return None
+    try:
+        return from_iso(value)
+    except UnreadableTime as exc:
+        repairs.append(f"{field} could not be read ({exc}); kept as sent")
+    except OverflowError:
+        # from_iso lets this escape for offsets that push a time past year 1 or 9999.
+        repairs.append(f"{field} {value!r} is out of the representable range in UTC; kept as sent")
+    return value
+
+
+def _duration(event: TimekitEvent, repairs: list[str]) -> int | None:
+    start, end = _utc(event.start), _utc(event.end)
+    if start is None or end is None:
+        return None
+    seconds = (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
+    if seconds < 0:
+        repairs.append("event.end is before event.start; duration_minutes left null")
+        return None
+    return int(seconds // 60)
+
+
+def _person(customer: TimekitCustomer, index: int, repairs: list[str]) -> tuple[Customer, dict[str, Any]]:
+    where = f"customers[{index}]"
+    meta = _meta(customer.meta, f"{where}.meta", repairs)
+    meta_phone = meta.get("phone")
+    person = Customer(
+        name=customer.name or None,
+        email=_email(customer.email, f"{where}.email", repairs),
+        phone=customer.phone or (meta_phone if isinstance(meta_phone, str) and meta_phone else None),
+        timezone=customer.timezone or None,
+    )
+    return person, meta
+
+
+def _meta(meta: str | dict[str, Any] | None, where: str, repairs: list[str]) -> dict[str, Any]:
+    if isinstance(meta, dict):
+        return meta
+    try:
+        value = parse_embedded_json(meta, where, repairs)
+    except RecursionError:
+        repairs.append(f"{where} is JSON nested too deeply to read; left out")
+        return {}
+    if value is not None and not isinstance(value, dict):
+        repairs.append(f"{where} is JSON but not an object; left out")
+    return value if isinstance(value, dict) else {}
+
+
+def _email(email: str | None, where: str, repairs: list[str]) -> str | None:
+    if email and not _EMAIL.match(email):
+        repairs.append(f"{where} {email!r} is not an email address; kept as sent")
+    return email or None
+
+
+def _attendees(customers: list[TimekitCustomer], people: list[tuple[Customer, dict[str, Any]]]) -> list[Attendee]:
+    return [
+        Attendee(id=customer.id or None, name=person.name, email=person.email, phone=person.phone)
+        for customer, (person, _) in zip(customers, people, strict=True)
+    ]
+
+
+def _custom_fields(meta: dict[str, Any]) -> list[CustomField]:
+    return [CustomField(name=name, value=_field_value(value)) for name, value in meta.items()]
+
+
+def _field_value(value: Any) -> str | list[str] | None:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return [item if isinstance(item, str) else _JSON.encode(item).decode() for item in value]
+    return _JSON.encode(value).decode()
+
+
+ADAPTER = Adapter(name=NAME, map=map_request, signature=TimekitSignature)

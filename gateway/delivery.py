@@ -1,0 +1,170 @@
+"""Getting a request's records to the broker, or durably into the spool, before the 2xx.
+
+The promise: once ``deliver`` returns, the records reach the broker whatever
+happens next. Records go straight to the broker while it acknowledges within
+``ack_timeout_ms`` and the spool is empty; otherwise into the spool, which
+a relay drains oldest first. While the spool holds anything, new records
+join it rather than overtake it, so a booking's events keep their order.
+A send that timed out may still land: it is tracked, and its spooled copy
+is dropped instead of resent when it does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import structlog
+from aiokafka.errors import KafkaError
+
+from gateway.metrics import Metrics
+from gateway.publisher import Ack, BrokerUnavailable, Publisher
+from gateway.records import OutboundRecord
+from gateway.spool import Spool, SpooledBatch
+
+__all__ = ["Deliverer"]
+
+_log = structlog.get_logger("gateway.delivery")
+_RELAY_BATCHES = 256
+_RELAY_IDLE_S = 1.0
+_BACKOFF_MIN_S = 0.1
+_BACKOFF_MAX_S = 5.0
+
+
+@dataclass(slots=True)
+class _InFlight:
+    """A timed-out send whose records were spooled but may still be acknowledged."""
+
+    seq: int
+    size: int
+    acks: list[Ack]
+    complete: bool
+
+
+def _all_acknowledged(acks: Sequence[Ack], expected: int) -> bool:
+    """True when every one of ``expected`` records was acknowledged (retrieves every failure)."""
+    failures = [ack.exception() for ack in acks if ack.done() and not ack.cancelled()]
+    return len(acks) == expected and all(ack.done() for ack in acks) and not any(failures)
+
+
+class Deliverer:
+    """Publisher plus spool plus relay: ``deliver`` returns once the records are safe."""
+
+    def __init__(self, publisher: Publisher, spool: Spool, metrics: Metrics, ack_timeout_s: float) -> None:
+        self.publisher = publisher
+        self.spool = spool
+        self._metrics = metrics
+        self._ack_timeout_s = ack_timeout_s
+        self._in_flight: list[_InFlight] = []
+        self._wake = asyncio.Event()
+        self._relay: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self.spool.open()
+        self._metrics.spool_capacity.set(self.spool.max_bytes)
+        self._update_spool_metrics()
+        if not self.spool.is_empty:
+            _log.warning("spool holds records from a previous run; relaying", records=self.spool.records)
+        await self.publisher.start()
+        self._relay = asyncio.create_task(self._relay_forever(), name="spool-relay")
+
+    async def stop(self) -> None:
+        """Stop relaying, flush the producer, close the spool (what is left stays for the next start)."""
+        if self._relay is not None:
+            self._relay.cancel()
+            await asyncio.gather(self._relay, return_exceptions=True)
+        await self.publisher.stop()
+        await self._settle_in_flight()
+        await self.spool.close()
+
+    async def deliver(self, records: Sequence[OutboundRecord]) -> bool:
+        """Return once the records are acknowledged (False) or spooled (True); SpoolFullError otherwise."""
+        if self.spool.is_empty and not self._in_flight and self.publisher.connected:
+            acks = await self._send_within_deadline(records)
+            if _all_acknowledged(acks, len(records)):
+                return False
+        else:
+            acks = []
+        seq, size = await self.spool.append(records)
+        self._update_spool_metrics()
+        if any(not ack.done() for ack in acks):
+            self._in_flight.append(_InFlight(seq, size, acks, complete=len(acks) == len(records)))
+        self._wake.set()
+        return True
+
+    async def _send_within_deadline(self, records: Sequence[OutboundRecord]) -> list[Ack]:
+        acks: list[Ack] = []
+        started = time.perf_counter()
+        deadline = asyncio.get_running_loop().time() + self._ack_timeout_s
+        try:
+            async with asyncio.timeout_at(deadline):
+                await self.publisher.enqueue(records, acks)
+        except (TimeoutError, BrokerUnavailable, KafkaError) as exc:
+            _log.warning("records not queued in time; spooling", error=type(exc).__name__)
+            return acks
+        await asyncio.wait(acks, timeout=max(0.0, deadline - asyncio.get_running_loop().time()))
+        if all(ack.done() for ack in acks):
+            self._metrics.broker_ack.observe(time.perf_counter() - started)
+        else:
+            _log.warning("broker did not acknowledge in time; spooling", ack_timeout_s=self._ack_timeout_s)
+        return acks
+
+    async def _relay_forever(self) -> None:
+        backoff = _BACKOFF_MIN_S
+        while True:
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=_RELAY_IDLE_S)
+            except TimeoutError:
+                pass
+            self._wake.clear()
+            while not self.spool.is_empty or self._in_flight:
+                if await self._relay_once():
+                    backoff = _BACKOFF_MIN_S
+                    continue
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, _BACKOFF_MAX_S)
+
+    async def _relay_once(self) -> bool:
+        """Send the oldest spooled batches; True when they were acknowledged and removed."""
+        await self._settle_in_flight()
+        if not self.publisher.connected:
+            return False
+        batches = await self.spool.oldest(_RELAY_BATCHES)
+        if not batches:
+            return True
+        records = [record for batch in batches for record in batch.records]
+        acks: list[Ack] = []
+        try:
+            await self.publisher.enqueue(records, acks)
+        except (BrokerUnavailable, KafkaError) as exc:
+            _log.warning("relay could not queue records", error=type(exc).__name__, spooled=self.spool.records)
+        if acks:
+            await asyncio.wait(acks)
+        if not _all_acknowledged(acks, len(records)):
+            _log.warning("relay: broker did not acknowledge; will retry", spooled=self.spool.records)
+            return False
+        await self.spool.remove(batches)
+        self._update_spool_metrics()
+        _log.info("relayed spooled records", batches=len(batches), records=len(records), left=self.spool.records)
+        return True
+
+    async def _settle_in_flight(self) -> None:
+        """Wait for timed-out sends to resolve; drop the spooled copies of those that landed."""
+        if not self._in_flight:
+            return
+        settling, self._in_flight = self._in_flight, []
+        await asyncio.wait([ack for item in settling for ack in item.acks])
+        landed = [
+            SpooledBatch(item.seq, [], item.size)
+            for item in settling
+            if item.complete and _all_acknowledged(item.acks, len(item.acks))
+        ]
+        if landed and self.spool.is_open:
+            await self.spool.remove(landed)
+            self._update_spool_metrics()
+
+    def _update_spool_metrics(self) -> None:
+        self._metrics.spool_records.set(self.spool.records)
+        self._metrics.spool_bytes.set(self.spool.bytes)

@@ -1,0 +1,101 @@
+"""From a verified request to the records that stand for it: map, wrap, archive. No I/O."""
+
+from __future__ import annotations
+
+import uuid
+
+import msgspec
+
+from adapters.base import AdapterError, VerifiedRequest
+from gateway.config import TopicSettings
+from gateway.envelope import build_events, delivery_key
+from gateway.records import DeliveryMeta, ErrorInfo, OutboundRecord, archive_record, canonical_records, safe_headers
+from gateway.sources import Source
+
+__all__ = ["Processed", "delivery_id", "process"]
+
+_DELIVERY_NAMESPACE = uuid.UUID("0b8e3c52-7d0f-5b64-a3d1-2f6c9e8a4b17")
+
+
+class Processed(msgspec.Struct, frozen=True, kw_only=True):
+    """What one request became: its identity, its records, and its error if it could not be mapped."""
+
+    delivery_id: str
+    delivery_key: str
+    event_ids: list[str]
+    event_types: list[str]
+    records: list[OutboundRecord]
+    note: str | None = None
+    error: ErrorInfo | None = None
+
+    @property
+    def outcome(self) -> str:
+        if self.error is not None:
+            return "dead-lettered"
+        return "accepted" if self.event_ids else "ignored"
+
+
+def delivery_id(source_id: str, key: str) -> str:
+    """The gateway's id of a delivery: the same vendor delivery always gets the same one."""
+    return str(uuid.uuid5(_DELIVERY_NAMESPACE, f"{source_id}\n{key}"))
+
+
+def process(source: Source, request: VerifiedRequest, topics: TopicSettings) -> Processed:
+    """Map the request and build its canonical, raw and (on failure) dead-letter records."""
+    try:
+        mapped = source.adapter.map(request)
+    except AdapterError as exc:
+        return _dead_letter(source, request, topics, exc)
+    key = delivery_key(mapped.delivery_key or request.headers.get("webhook-id"), request.body)
+    events = build_events(request, mapped, key)
+    event_ids = [event.id for event in events]
+    processed_id = delivery_id(source.id, key)
+    outcome = "accepted" if events else "ignored"
+    meta = _meta(source, request, key, processed_id, outcome, event_ids=event_ids)
+    records = canonical_records(topics.canonical, events)
+    records.append(archive_record(topics.raw, request.body, meta))
+    return Processed(
+        delivery_id=processed_id,
+        delivery_key=key,
+        event_ids=event_ids,
+        event_types=[event.type for event in events],
+        records=records,
+        note=mapped.note,
+    )
+
+
+def _dead_letter(source: Source, request: VerifiedRequest, topics: TopicSettings, exc: AdapterError) -> Processed:
+    key = delivery_key(request.headers.get("webhook-id"), request.body)
+    processed_id = delivery_id(source.id, key)
+    error = ErrorInfo(reason=exc.reason, detail=exc.detail, position=exc.position)
+    meta = _meta(source, request, key, processed_id, "dead-lettered", error=error)
+    records = [
+        archive_record(topics.dead_letter, request.body, meta),
+        archive_record(topics.raw, request.body, meta),
+    ]
+    return Processed(
+        delivery_id=processed_id, delivery_key=key, event_ids=[], event_types=[], records=records, error=error
+    )
+
+
+def _meta(
+    source: Source,
+    request: VerifiedRequest,
+    key: str,
+    processed_id: str,
+    outcome: str,
+    *,
+    event_ids: list[str] | None = None,
+    error: ErrorInfo | None = None,
+) -> DeliveryMeta:
+    return DeliveryMeta(
+        source=source.id,
+        provider=source.provider,
+        delivery_id=processed_id,
+        delivery_key=key,
+        received_at=request.received_at,
+        outcome=outcome,
+        headers=safe_headers(request.headers),
+        event_ids=event_ids or [],
+        error=error,
+    )

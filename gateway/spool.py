@@ -1,0 +1,186 @@
+"""The durable spool: records the broker has not acknowledged yet, on disk before the 2xx.
+
+SQLite in WAL mode with ``synchronous=FULL``: a commit returns only once the
+WAL is fsynced, so a spooled request survives SIGKILL and power loss.
+Concurrent appends are group-committed in one transaction by one writer
+thread, so spooling under load costs one fsync per batch, not per request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+import msgspec
+
+from gateway.errors import GatewayError
+from gateway.records import OutboundRecord
+
+__all__ = ["Spool", "SpoolFullError", "SpooledBatch"]
+
+R = TypeVar("R")
+
+_CODEC_ENCODER = msgspec.msgpack.Encoder()
+_CODEC_DECODER = msgspec.msgpack.Decoder(list[OutboundRecord])
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS spool (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    spooled_at REAL NOT NULL,
+    size INTEGER NOT NULL,
+    records BLOB NOT NULL
+)
+"""
+
+
+class SpoolFullError(GatewayError):
+    """The spool has no room (its limit or the disk): the sender must retry later."""
+
+    status_code = 503
+    problem = "spool-full"
+    title = "Gateway cannot store more events now"
+    retriable = True
+
+    def __init__(self, detail: str, *, retry_after_s: int = 30) -> None:
+        super().__init__(detail, headers={"Retry-After": str(retry_after_s)})
+
+
+class SpooledBatch(msgspec.Struct, frozen=True):
+    """One spooled request's records, in the order they were spooled."""
+
+    seq: int
+    records: list[OutboundRecord]
+    size: int
+
+
+class Spool:
+    """Append-only queue of record batches with a byte limit; drained oldest first."""
+
+    def __init__(self, directory: str | Path, max_bytes: int) -> None:
+        self.path = Path(directory) / "spool.db"
+        self.max_bytes = max_bytes
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spool")
+        self._db: sqlite3.Connection | None = None
+        self._pending: list[tuple[bytes, asyncio.Future[int]]] = []
+        self._pending_bytes = 0
+        self._wake = asyncio.Event()
+        self._writer: asyncio.Task[None] | None = None
+        self.records = 0
+        self.bytes = 0
+
+    async def open(self) -> None:
+        """Open (or create) the database and count what a previous run left."""
+        await self._run(self._open_db)
+        self._writer = asyncio.create_task(self._write_loop(), name="spool-writer")
+
+    def _open_db(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")
+        db.execute(_SCHEMA)
+        count, size = db.execute("SELECT count(*), coalesce(sum(size), 0) FROM spool").fetchone()
+        self._db, self.records, self.bytes = db, count, size
+
+    async def close(self) -> None:
+        """Finish pending writes and close the database."""
+        if self._writer is not None:
+            self._writer.cancel()
+            await asyncio.gather(self._writer, return_exceptions=True)
+            self._writer = None
+        if self._pending:
+            await self._flush()
+        if self._db is not None:
+            await self._run(self._db.close)
+            self._db = None
+        self._executor.shutdown(wait=True)
+
+    @property
+    def is_open(self) -> bool:
+        return self._db is not None
+
+    @property
+    def is_empty(self) -> bool:
+        return self.records == 0 and not self._pending
+
+    @property
+    def is_full(self) -> bool:
+        return self.bytes + self._pending_bytes >= self.max_bytes
+
+    async def append(self, records: Sequence[OutboundRecord]) -> tuple[int, int]:
+        """Store one request's records durably; returns their (seq, size) once fsynced.
+
+        Raises SpoolFullError when the limit or the disk leaves no room.
+        """
+        blob = _CODEC_ENCODER.encode(list(records))
+        if self.bytes + self._pending_bytes + len(blob) > self.max_bytes:
+            raise SpoolFullError(f"the spool holds {self.bytes} of its {self.max_bytes} bytes")
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._pending.append((blob, future))
+        self._pending_bytes += len(blob)
+        self._wake.set()
+        return await future, len(blob)
+
+    async def _write_loop(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            await self._flush()
+
+    async def _flush(self) -> None:
+        batch, self._pending, self._pending_bytes = self._pending, [], 0
+        if not batch:
+            return
+        try:
+            seqs = await self._run(self._insert, [blob for blob, _ in batch])
+        except sqlite3.Error as exc:
+            error = SpoolFullError(f"the spool could not write to disk: {exc}")
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(error)
+            return
+        self.records += len(batch)
+        self.bytes += sum(len(blob) for blob, _ in batch)
+        for (_, future), seq in zip(batch, seqs, strict=True):
+            if not future.done():
+                future.set_result(seq)
+
+    def _insert(self, blobs: list[bytes]) -> list[int]:
+        assert self._db is not None
+        now = time.time()
+        insert = "INSERT INTO spool (spooled_at, size, records) VALUES (?, ?, ?)"
+        with self._db:
+            self._db.execute("BEGIN IMMEDIATE")
+            return [self._db.execute(insert, (now, len(blob), blob)).lastrowid or 0 for blob in blobs]
+
+    async def oldest(self, limit: int) -> list[SpooledBatch]:
+        """Up to ``limit`` batches, oldest first."""
+        rows = await self._run(self._select, limit)
+        return [SpooledBatch(seq, _CODEC_DECODER.decode(blob), size) for seq, size, blob in rows]
+
+    def _select(self, limit: int) -> list[tuple[int, int, bytes]]:
+        assert self._db is not None
+        query = "SELECT seq, size, records FROM spool ORDER BY seq LIMIT ?"
+        return list(self._db.execute(query, (limit,)).fetchall())
+
+    async def remove(self, batches: Sequence[SpooledBatch]) -> None:
+        """Forget batches the broker has acknowledged."""
+        if not batches:
+            return
+        await self._run(self._delete, [batch.seq for batch in batches])
+        self.records -= len(batches)
+        self.bytes -= sum(batch.size for batch in batches)
+
+    def _delete(self, seqs: list[int]) -> None:
+        assert self._db is not None
+        with self._db:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.executemany("DELETE FROM spool WHERE seq = ?", [(seq,) for seq in seqs])
+
+    async def _run(self, function: Callable[..., R], *args: Any) -> R:
+        """Run blocking SQLite work on the spool's one thread."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor, function, *args)
