@@ -91,6 +91,9 @@ class SignatureScheme(Protocol):
     def verify(self, body: bytes, headers: Mapping[str, str], now: float) -> None:
         """Return if the signature over the raw ``body`` is valid, else raise SignatureError."""
 
+    def sign(self, body: bytes, now: float) -> dict[str, str]:
+        """The headers the vendor would send with ``body`` at ``now``, signed with the first secret."""
+
 
 SignatureSchemeFactory = Callable[[Sequence[bytes], int], SignatureScheme]
 """Builds a scheme from the source's secrets and its timestamp tolerance in seconds."""

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 import msgspec
 
 from adapters._decode import decode_payload
-from adapters._signing import decode_digest, signed_by_any
+from adapters._signing import decode_digest, hmac_sha256, signed_by_any
 from adapters._time import UnreadableTime, add_minutes, from_iso
 from adapters.base import Adapter, AdapterError, Change, Mapped, SignatureError, VerifiedRequest
 from schemas.canonical import (
@@ -87,6 +87,12 @@ class OncehubSignature:
             raise SignatureError(f"timestamp outside the {self._tolerance_s} s tolerance")
         if not signed_by_any(timestamp.encode("ascii") + b"." + body, digests, self._secrets):
             raise SignatureError("signature does not match")
+
+    def sign(self, body: bytes, now: float) -> dict[str, str]:
+        """The header OnceHub sends: ``t=<now>,s=<hex HMAC of "<t>.<body>">``."""
+        timestamp = str(int(now))
+        digest = hmac_sha256(self._secrets[0], timestamp.encode("ascii") + b"." + body).hex()
+        return {SIGNATURE_HEADER: f"t={timestamp},s={digest}"}
 
 
 def _parse_signature_header(header: str) -> tuple[str, list[bytes]]:

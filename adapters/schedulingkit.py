@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from adapters._decode import decode_payload
-from adapters._signing import decode_digest, signed_by_any
+from adapters._signing import decode_digest, hmac_sha256, signed_by_any
 from adapters._time import UnreadableTime, add_minutes, from_iso, from_local
 from adapters.base import Adapter, AdapterError, Change, Mapped, SignatureError, VerifiedRequest
 from schemas.canonical import Booking, BookingStatus, Customer, EventData, EventType, Location, Payment
@@ -86,6 +86,10 @@ class SchedulingKitSignature:
             raise SignatureError(f"malformed {SIGNATURE_HEADER} header: not a hex or base64 SHA-256 digest")
         if not signed_by_any(body, [digest], self._secrets):
             raise SignatureError("signature does not match")
+
+    def sign(self, body: bytes, now: float) -> dict[str, str]:
+        """The header SchedulingKit sends: the hex HMAC of the body."""
+        return {SIGNATURE_HEADER: hmac_sha256(self._secrets[0], body).hex()}
 
 
 def map_request(request: VerifiedRequest) -> Mapped:

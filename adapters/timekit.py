@@ -39,7 +39,7 @@ from typing import Any, NamedTuple
 import msgspec
 
 from adapters._decode import decode_payload, parse_embedded_json
-from adapters._signing import decode_digest, signed_by_any
+from adapters._signing import decode_digest, hmac_sha256, signed_by_any
 from adapters._time import UnreadableTime, from_iso
 from adapters.base import Adapter, AdapterError, Change, Mapped, SignatureError, VerifiedRequest
 from schemas.canonical import (
@@ -105,6 +105,10 @@ class TimekitSignature:
             raise SignatureError(f"malformed {SIGNATURE_HEADER} header: not a hex SHA-256 digest")
         if not signed_by_any(body, [digest], self._secrets):
             raise SignatureError("signature does not match")
+
+    def sign(self, body: bytes, now: float) -> dict[str, str]:
+        """The header Timekit sends: the hex HMAC of the body."""
+        return {SIGNATURE_HEADER: hmac_sha256(self._secrets[0], body).hex()}
 
 
 def map_request(request: VerifiedRequest) -> Mapped:

@@ -1,0 +1,35 @@
+"""``gateway sign``: the headers a vendor would send with a body, for trying signed sources with curl."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from adapters import ADAPTERS
+from gateway.commands import EXIT_OK, EXIT_USAGE, Command
+
+__all__ = ["COMMAND"]
+
+
+def _configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--provider", required=True, help="a vendor with its own signature scheme")
+    parser.add_argument("--secret", required=True, help="the signing secret configured for the source")
+    parser.add_argument("file", type=Path, help="the body to sign, byte for byte")
+
+
+def _run(args: argparse.Namespace) -> int:
+    adapter = ADAPTERS.get(args.provider)
+    if adapter is None or adapter.signature is None:
+        signed = sorted(name for name, found in ADAPTERS.items() if found.signature is not None)
+        print(f"gateway sign: {args.provider!r} has no signature scheme (these do: {', '.join(signed)})",
+              file=sys.stderr)
+        return EXIT_USAGE
+    scheme = adapter.signature([args.secret.encode()], 0)
+    for name, value in scheme.sign(args.file.read_bytes(), time.time()).items():
+        print(f"{name}: {value}")
+    return EXIT_OK
+
+
+COMMAND = Command("sign", "print the signature headers a vendor would send with a body", _configure, _run)
