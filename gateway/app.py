@@ -70,7 +70,6 @@ def create_app(config: Config, env: Mapping[str, str] | None = None) -> Starlett
 
     async def readyz(request: Request) -> Response:
         broker = await publisher.readiness()
-        metrics.broker_up.set(1 if broker.broker else 0)
         spool_state = SpoolState(records=spool.records, bytes=spool.bytes, max_bytes=spool.max_bytes, full=spool.is_full)
         if spool_state.full or broker.missing_topics:
             status = "not-ready"

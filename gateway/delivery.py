@@ -31,6 +31,7 @@ _RELAY_BATCHES = 256
 _RELAY_IDLE_S = 1.0
 _BACKOFF_MIN_S = 0.1
 _BACKOFF_MAX_S = 5.0
+_SHUTDOWN_DRAIN_S = 10.0
 
 
 @dataclass(slots=True)
@@ -71,13 +72,27 @@ class Deliverer:
         self._relay = asyncio.create_task(self._relay_forever(), name="spool-relay")
 
     async def stop(self) -> None:
-        """Stop relaying, flush the producer, close the spool (what is left stays for the next start)."""
+        """Give the relay a bounded time to empty the spool, flush the producer, close the spool.
+
+        What is still spooled stays on disk for the next start.
+        """
+        await self._drain_before_stop()
         if self._relay is not None:
             self._relay.cancel()
             await asyncio.gather(self._relay, return_exceptions=True)
         await self.publisher.stop()
         await self._settle_in_flight()
         await self.spool.close()
+
+    async def _drain_before_stop(self) -> None:
+        deadline = time.monotonic() + _SHUTDOWN_DRAIN_S
+        while (not self.spool.is_empty or self._in_flight) and self.publisher.connected:
+            if time.monotonic() > deadline:
+                _log.warning("stopping with records spooled; they are relayed at the next start",
+                             spooled=self.spool.records)
+                return
+            self._wake.set()
+            await asyncio.sleep(0.05)
 
     async def deliver(self, records: Sequence[OutboundRecord]) -> bool:
         """Return once the records are acknowledged (False) or spooled (True); SpoolFullError otherwise."""
@@ -107,7 +122,9 @@ class Deliverer:
         await asyncio.wait(acks, timeout=max(0.0, deadline - asyncio.get_running_loop().time()))
         if all(ack.done() for ack in acks):
             self._metrics.broker_ack.observe(time.perf_counter() - started)
+            self._metrics.broker_up.set(1)
         else:
+            self._metrics.broker_up.set(0)
             _log.warning("broker did not acknowledge in time; spooling", ack_timeout_s=self._ack_timeout_s)
         return acks
 
@@ -117,7 +134,8 @@ class Deliverer:
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=_RELAY_IDLE_S)
             except TimeoutError:
-                pass
+                # Idle: still tell operators whether the broker answers.
+                self._metrics.broker_up.set(1 if (await self.publisher.readiness()).broker else 0)
             self._wake.clear()
             while not self.spool.is_empty or self._in_flight:
                 if await self._relay_once():
@@ -130,9 +148,13 @@ class Deliverer:
         """Send the oldest spooled batches; True when they were acknowledged and removed."""
         await self._settle_in_flight()
         if not self.publisher.connected:
+            self._metrics.broker_up.set(0)
             return False
         batches = await self.spool.oldest(_RELAY_BATCHES)
         if not batches:
+            return True
+        if self._in_flight:
+            # A send timed out while we read: settle it first, or its batch could go out twice.
             return True
         records = [record for batch in batches for record in batch.records]
         acks: list[Ack] = []
@@ -143,8 +165,10 @@ class Deliverer:
         if acks:
             await asyncio.wait(acks)
         if not _all_acknowledged(acks, len(records)):
+            self._metrics.broker_up.set(0)
             _log.warning("relay: broker did not acknowledge; will retry", spooled=self.spool.records)
             return False
+        self._metrics.broker_up.set(1)
         await self.spool.remove(batches)
         self._update_spool_metrics()
         _log.info("relayed spooled records", batches=len(batches), records=len(records), left=self.spool.records)

@@ -71,6 +71,7 @@ class Spool:
         self._writer: asyncio.Task[None] | None = None
         self.records = 0
         self.bytes = 0
+        self._refused = False
 
     async def open(self) -> None:
         """Open (or create) the database and count what a previous run left."""
@@ -109,7 +110,8 @@ class Spool:
 
     @property
     def is_full(self) -> bool:
-        return self.bytes + self._pending_bytes >= self.max_bytes
+        """True at the limit, and from a refused append until something is drained."""
+        return self._refused or self.bytes + self._pending_bytes >= self.max_bytes
 
     async def append(self, records: Sequence[OutboundRecord]) -> tuple[int, int]:
         """Store one request's records durably; returns their (seq, size) once fsynced.
@@ -118,6 +120,7 @@ class Spool:
         """
         blob = _CODEC_ENCODER.encode(list(records))
         if self.bytes + self._pending_bytes + len(blob) > self.max_bytes:
+            self._refused = True
             raise SpoolFullError(f"the spool holds {self.bytes} of its {self.max_bytes} bytes")
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self._pending.append((blob, future))
@@ -138,6 +141,7 @@ class Spool:
         try:
             seqs = await self._run(self._insert, [blob for blob, _ in batch])
         except sqlite3.Error as exc:
+            self._refused = True
             error = SpoolFullError(f"the spool could not write to disk: {exc}")
             for _, future in batch:
                 if not future.done():
@@ -168,18 +172,20 @@ class Spool:
         return list(self._db.execute(query, (limit,)).fetchall())
 
     async def remove(self, batches: Sequence[SpooledBatch]) -> None:
-        """Forget batches the broker has acknowledged."""
+        """Forget batches the broker has acknowledged; batches already gone are not counted twice."""
         if not batches:
             return
-        await self._run(self._delete, [batch.seq for batch in batches])
-        self.records -= len(batches)
-        self.bytes -= sum(batch.size for batch in batches)
+        deleted = await self._run(self._delete, [batch.seq for batch in batches])
+        self.records -= len(deleted)
+        self.bytes -= sum(batch.size for batch in batches if batch.seq in deleted)
+        if deleted:
+            self._refused = False
 
-    def _delete(self, seqs: list[int]) -> None:
+    def _delete(self, seqs: list[int]) -> set[int]:
         assert self._db is not None
         with self._db:
             self._db.execute("BEGIN IMMEDIATE")
-            self._db.executemany("DELETE FROM spool WHERE seq = ?", [(seq,) for seq in seqs])
+            return {seq for seq in seqs if self._db.execute("DELETE FROM spool WHERE seq = ?", (seq,)).rowcount}
 
     async def _run(self, function: Callable[..., R], *args: Any) -> R:
         """Run blocking SQLite work on the spool's one thread."""

@@ -22,6 +22,12 @@ SEEDS = ROOT.parent / "shared" / "seeds"
 TOKEN = "test-picktime-token"
 ROTATED_TOKEN = "test-picktime-token-next"
 BASIC = "vendor:s3cret-pass"
+VENDOR_SECRETS = {
+    "timekit": ("tk-old-secret", "tk-new-secret"),
+    "oncehub": ("oh-secret",),
+    "schedulingkit": ("sk-secret",),
+    "appointlet": ("al-token",),
+}
 MAX_BODY_BYTES = 65_536
 TOPICS = TopicSettings()
 
@@ -34,7 +40,9 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedBroker]
         yield running
 
 
-def gateway_config(bootstrap: str, port: int, spool: Path) -> str:
+def gateway_config(
+    bootstrap: str, port: int, spool: Path, *, ack_timeout_ms: int = 1000, spool_max_bytes: int = 1 << 30
+) -> str:
     """The test configuration: one source per auth scheme and vendor."""
     return f"""
 [server]
@@ -44,10 +52,13 @@ max_body_bytes = {MAX_BODY_BYTES}
 [kafka]
 bootstrap_servers = "{bootstrap}"
 idempotence = false
+ack_timeout_ms = {ack_timeout_ms}
+request_timeout_ms = 5000
 [topics]
 partitions = 1
 [spool]
 path = "{spool}"
+max_bytes = {spool_max_bytes}
 [log]
 level = "info"
 [[sources]]
@@ -65,6 +76,28 @@ id = "picktime-basic"
 provider = "picktime"
 auth = "basic"
 secret = "{BASIC}"
+[[sources]]
+id = "timekit"
+provider = "timekit"
+auth = "hmac"
+secrets = {list(VENDOR_SECRETS["timekit"])!r}
+[[sources]]
+id = "oncehub"
+provider = "oncehub"
+auth = "hmac"
+secrets = {list(VENDOR_SECRETS["oncehub"])!r}
+signature_tolerance_s = 300
+[[sources]]
+id = "schedulingkit"
+provider = "schedulingkit"
+auth = "hmac"
+secrets = {list(VENDOR_SECRETS["schedulingkit"])!r}
+timezone = "Europe/Berlin"
+[[sources]]
+id = "appointlet"
+provider = "appointlet"
+auth = "token"
+secrets = {list(VENDOR_SECRETS["appointlet"])!r}
 """
 
 
@@ -80,8 +113,8 @@ class GatewayProcess:
         return self.log_path.read_text().splitlines()
 
 
-def start_gateway(config_text: str, workdir: Path) -> GatewayProcess:
-    """Start the gateway on the config and wait until /readyz answers 200."""
+def start_gateway(config_text: str, workdir: Path, *, wait_ready: bool = True) -> GatewayProcess:
+    """Start the gateway on the config and wait until /readyz answers 200 (or /healthz, if not wait_ready)."""
     config_path = workdir / "gateway.toml"
     config_path.write_text(config_text)
     port = int(config_text.split("port = ", 1)[1].split("\n", 1)[0])
@@ -92,12 +125,13 @@ def start_gateway(config_text: str, workdir: Path) -> GatewayProcess:
             stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
     gateway = GatewayProcess(process, f"http://127.0.0.1:{port}", log_path)
+    probe = "/readyz" if wait_ready else "/healthz"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"gateway exited at start:\n{log_path.read_text()}")
         try:
-            if httpx.get(gateway.base_url + "/readyz", timeout=1).status_code == 200:
+            if httpx.get(gateway.base_url + probe, timeout=1).status_code == 200:
                 return gateway
         except httpx.TransportError:
             pass

@@ -20,7 +20,7 @@ import msgspec
 from adapters.base import Adapter, AdapterError, SourceContext, VerifiedRequest
 from gateway.envelope import build_events, delivery_key
 
-__all__ = ["RECEIVED_AT", "GoldenCase", "golden_cases", "run_case"]
+__all__ = ["RECEIVED_AT", "GoldenCase", "RequestExtras", "golden_cases", "run_case"]
 
 TESTDATA = Path(__file__).parent / "testdata"
 RECEIVED_AT = "2026-01-02T03:04:05Z"
@@ -28,6 +28,8 @@ _ENCODER = msgspec.json.Encoder()
 
 
 class RequestExtras(msgspec.Struct, forbid_unknown_fields=True):
+    """What a case needs beside its body: headers, and the source's time zone."""
+
     headers: dict[str, str] = {}
     timezone: str | None = None
 
