@@ -35,6 +35,10 @@ def decode_payload(body: bytes, payload_type: type[T], repairs: list[str], fixup
         syntax_error = exc
     except RecursionError:
         raise AdapterError("malformed-json", "the document is nested too deeply") from None
+    except UnicodeDecodeError as exc:
+        # msgspec reports invalid UTF-8 inside a string this way, not as a DecodeError.
+        raise AdapterError("malformed-json", f"a string is not UTF-8: {exc.reason} at byte {exc.start}",
+                           position=exc.start) from None
     document = _repaired_document(body, syntax_error, repairs)
     if fixup is not None:
         document = fixup(document, repairs)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import msgspec
+import structlog
 
 from adapters.base import AdapterError, VerifiedRequest
 from gateway.config import TopicSettings
@@ -15,6 +16,7 @@ from gateway.sources import Source
 __all__ = ["Processed", "delivery_id", "process"]
 
 _DELIVERY_NAMESPACE = uuid.UUID("0b8e3c52-7d0f-5b64-a3d1-2f6c9e8a4b17")
+_log = structlog.get_logger("gateway.pipeline")
 
 
 class Processed(msgspec.Struct, frozen=True, kw_only=True):
@@ -46,6 +48,10 @@ def process(source: Source, request: VerifiedRequest, topics: TopicSettings) -> 
         mapped = source.adapter.map(request)
     except AdapterError as exc:
         return _dead_letter(source, request, topics, exc)
+    except Exception as exc:  # noqa: BLE001 - an adapter bug must not cost the sender's webhook
+        _log.error("adapter raised outside its contract; dead-lettering the body", exc_info=exc)
+        error = AdapterError("adapter-error", f"{type(exc).__name__} in the {source.provider} adapter")
+        return _dead_letter(source, request, topics, error)
     key = delivery_key(mapped.delivery_key or request.headers.get("webhook-id"), request.body)
     events = build_events(request, mapped, key)
     event_ids = [event.id for event in events]
