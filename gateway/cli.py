@@ -7,12 +7,14 @@ import sys
 from collections.abc import Sequence
 
 from gateway.broker import BrokerError
-from gateway.commands import EXIT_BROKER, EXIT_CONFIG, Command, dev, serve, sign
+from gateway.commands import EXIT_BROKER, EXIT_CONFIG, Command, check, dev, replay, schema, serve, sign, tail
 from gateway.config import ConfigError
 
 __all__ = ["COMMANDS", "main"]
 
-COMMANDS: tuple[Command, ...] = (serve.COMMAND, dev.COMMAND, sign.COMMAND)
+COMMANDS: tuple[Command, ...] = (
+    serve.COMMAND, dev.COMMAND, sign.COMMAND, check.COMMAND, replay.COMMAND, tail.COMMAND, schema.COMMAND
+)
 
 
 def _parser() -> argparse.ArgumentParser:

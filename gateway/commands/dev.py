@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import sys
+from types import FrameType
 from importlib import resources
 from pathlib import Path
 
@@ -28,7 +30,14 @@ def bundled_dev_config() -> Config:
     return parse_config(text, "bundled dev.toml", os.environ)
 
 
+def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
+
+
 def _run(args: argparse.Namespace) -> int:
+    # uvicorn re-raises SIGTERM after its graceful shutdown; turning it into SystemExit here
+    # lets the `with` below stop the embedded broker instead of leaving it running.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     config = load_config(args.config) if args.config else bundled_dev_config()
     host, _, port = config.kafka.bootstrap_servers.rpartition(":")
     if not port.isdigit():

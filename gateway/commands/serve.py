@@ -17,6 +17,7 @@ __all__ = ["COMMAND", "serve"]
 
 def _configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", required=True, type=Path, help="TOML configuration file")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
 
 
 def serve(config: Config) -> int:

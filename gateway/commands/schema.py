@@ -1,0 +1,48 @@
+"""``gateway schema``: print the JSON Schema of the canonical event, or an AsyncAPI document of the topics."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from gateway.asyncapi import render_asyncapi
+from gateway.commands import EXIT_OK, EXIT_USAGE, Command
+from gateway.commands._console import say
+from gateway.config import Config, load_config
+from schemas.jsonschema import render
+
+__all__ = ["COMMAND"]
+
+_EPILOG = """\
+Without --asyncapi: the JSON Schema (2020-12) of one canonical CloudEvent, the same
+bytes as schemas/canonical-event.schema.json. With --asyncapi: an AsyncAPI 3.0.0
+document (JSON) of the canonical, raw and dead-letter topics; topic names and the
+broker come from --config, else the defaults.
+
+exit status: 0; 2 usage; 3 configuration error.
+"""
+
+
+def _configure(parser: argparse.ArgumentParser) -> None:
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = _EPILOG
+    parser.add_argument("--asyncapi", action="store_true", help="print the AsyncAPI 3.0.0 document of the topics")
+    parser.add_argument("--config", type=Path, help="TOML configuration file naming the topics (with --asyncapi)")
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.config and not args.asyncapi:
+        say("schema", "--config names topics, which only the AsyncAPI document shows: add --asyncapi")
+        return EXIT_USAGE
+    if args.asyncapi:
+        config = load_config(args.config) if args.config else Config()
+        sys.stdout.buffer.write(render_asyncapi(config))
+    else:
+        sys.stdout.buffer.write(render())
+    sys.stdout.buffer.flush()
+    return EXIT_OK
+
+
+COMMAND = Command("schema", "print the canonical event's JSON Schema, or an AsyncAPI document of the topics",
+                  _configure, _run)
