@@ -14,6 +14,8 @@ __all__ = [
     "from_epoch_seconds",
     "from_iso",
     "from_local",
+    "read_event_time",
+    "read_iso",
 ]
 
 _COLONLESS_OFFSET = re.compile(r"([+-]\d{2})(\d{2})$")
@@ -97,3 +99,25 @@ def add_minutes(rfc3339_utc: str, minutes: int) -> str:
         return format_utc(moment + timedelta(minutes=minutes))
     except OverflowError as exc:
         raise UnreadableTime(f"{rfc3339_utc} plus {minutes} minutes is out of range") from exc
+
+
+def read_iso(value: str | None, field: str, repairs: list[str]) -> str | None:
+    """``value`` read by from_iso; None when empty; an unreadable one kept as sent and noted in ``repairs``."""
+    if not value:
+        return None
+    try:
+        return from_iso(value)
+    except UnreadableTime as exc:
+        repairs.append(f"{field} {value!r} could not be read ({exc}); kept as sent")
+        return value
+
+
+def read_event_time(value: str | None, field: str, repairs: list[str]) -> str | None:
+    """The time a change happened, read by from_iso; None (the time received) when empty or unreadable, noted."""
+    if not value:
+        return None
+    try:
+        return from_iso(value)
+    except UnreadableTime as exc:
+        repairs.append(f"{field} {value!r} could not be read ({exc}); event time is the time received")
+        return None

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, TypeVar
 
 import msgspec
 
+from adapters._amount import UnreadableAmount, parse_decimal
 from adapters._decode import decode_payload
-from adapters._time import UnreadableTime, from_iso
+from adapters._fields import field_value
+from adapters._time import read_event_time, read_iso
 from adapters.base import Adapter, AdapterError, Change, Mapped, VerifiedRequest
 from schemas.appointlet import (
     AppointletAttendee, AppointletBooking, AppointletBookingLinks, AppointletEnvelope, AppointletFieldAnswer,
@@ -50,8 +52,6 @@ _ATTENDEE_ACTIONS: dict[str, EventType] = {
     "reminded": "booking.reminder",
 }
 _PERSON_SLUGS = frozenset({"first-name", "last-name", "phone-number"})
-# Larger amounts are not money but a way to make Decimal formatting run for ever.
-_MAX_AMOUNT_DIGITS = 15
 
 
 def map_request(request: VerifiedRequest) -> Mapped:
@@ -92,7 +92,7 @@ def _legacy(envelope: AppointletEnvelope, key: str | None, repairs: list[str]) -
         raise AdapterError("invalid-payload", "booking event without its object - at $.object")
     item = _convert(envelope.object, AppointletBooking, "$.object")
     event_type, status = known
-    time = _time(envelope.date_created, "date_created", repairs, keep=False)
+    time = read_event_time(envelope.date_created, "date_created", repairs)
     booking = _legacy_booking(item, status or _legacy_status(item), repairs)
     data = EventData(provider=NAME, provider_event=f"{envelope.type}/{envelope.action}", booking=booking, repairs=repairs)
     return Mapped(changes=[Change(type=event_type, data=data, time=time)], delivery_key=key)
@@ -115,8 +115,8 @@ def _legacy_booking(item: AppointletBooking, status: BookingStatus | None, repai
         kind="meeting",
         status=status,
         title=service.name or None,
-        start=_time(item.start, "object.start", repairs),
-        end=_time(item.end, "object.end", repairs),
+        start=read_iso(item.start, "object.start", repairs),
+        end=read_iso(item.end, "object.end", repairs),
         duration_minutes=_minutes_of_seconds(service.duration, repairs),
         timezone=item.timezone or None,
         services=[service.name] if service.name else [],
@@ -126,7 +126,7 @@ def _legacy_booking(item: AppointletBooking, status: BookingStatus | None, repai
         paid=paid,
         custom_fields=_custom_fields(item, repairs),
         links=Links(cancel=rel.cancel or None, reschedule=rel.reschedule or None, manage=item.url or None),
-        created_at=_time(item.date_created, "object.date_created", repairs),
+        created_at=read_iso(item.date_created, "object.date_created", repairs),
     )
 
 
@@ -161,7 +161,7 @@ def _custom_fields(item: AppointletBooking, repairs: list[str]) -> list[CustomFi
         if name is None:
             repairs.append(f"object.fields[{index}] names no field (no slug, no id); left out")
         elif name not in _PERSON_SLUGS:
-            fields.append(CustomField(name=name, value=_field_value(answer.value)))
+            fields.append(CustomField(name=name, value=field_value(answer.value)))
     return fields
 
 
@@ -174,18 +174,10 @@ def _field_name(answer: AppointletFieldAnswer) -> str | None:
 
 
 def _text(value: Any) -> str | None:
-    text = _field_value(value)
+    text = field_value(value)
     if isinstance(text, list):
         text = ", ".join(text)
     return (text.strip() or None) if text is not None else None
-
-
-def _field_value(value: Any) -> str | list[str] | None:
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, list):
-        return [item if isinstance(item, str) else msgspec.json.encode(item).decode() for item in value]
-    return msgspec.json.encode(value).decode()
 
 
 def _price_and_paid(item: AppointletBooking, service: AppointletService, repairs: list[str]) -> tuple[Price | None, bool | None]:
@@ -210,16 +202,12 @@ def _paid(listed: Decimal | None, charged: Decimal | None, refunded: Decimal | N
 
 
 def _decimal(value: str | int | float | None, field: str, repairs: list[str]) -> Decimal | None:
-    if value is None or value == "":
-        return None
+    """An amount to compute with; an unreadable one is left out (and noted), as price and paid depend on it."""
     try:
-        amount = Decimal(str(value).strip())
-    except InvalidOperation:
-        amount = None
-    if amount is None or not amount.is_finite() or amount.adjusted() >= _MAX_AMOUNT_DIGITS:
-        repairs.append(f"{field} {value!r} is not a decimal amount; left out")
+        return parse_decimal(value)
+    except UnreadableAmount as exc:
+        repairs.append(f"{field} {exc}; left out")
         return None
-    return amount
 
 
 def _activity(envelope: AppointletEnvelope, key: str | None, repairs: list[str]) -> Mapped:
@@ -231,7 +219,7 @@ def _activity(envelope: AppointletEnvelope, key: str | None, repairs: list[str])
         return Mapped(changes=[], delivery_key=key, note=f"Appointlet {action} is not about a booking")
     if envelope.entity is None:
         raise AdapterError("invalid-payload", "Activity without its entity - at $.entity")
-    time = _time(envelope.created_at, "created_at", repairs, keep=False)
+    time = read_event_time(envelope.created_at, "created_at", repairs)
     if noun.lower() == "meeting":
         change = _meeting_change(envelope.entity, action, _verb(verb), time, repairs)
     else:
@@ -279,8 +267,8 @@ def _meeting_status(meeting: AppointletMeeting) -> BookingStatus | None:
 
 
 def _meeting_booking(meeting: AppointletMeeting, status: BookingStatus | None, at: str, repairs: list[str]) -> Booking:
-    start = _time(meeting.start, f"{at}.start", repairs)
-    end = _time(meeting.end, f"{at}.end", repairs)
+    start = read_iso(meeting.start, f"{at}.start", repairs)
+    end = read_iso(meeting.end, f"{at}.end", repairs)
     return Booking(
         id=f"{NAME}:{meeting.id}",
         provider_id=str(meeting.id),
@@ -291,7 +279,7 @@ def _meeting_booking(meeting: AppointletMeeting, status: BookingStatus | None, a
         end=end,
         duration_minutes=_span_minutes(start, end, at, repairs),
         location=_location(meeting),
-        created_at=_time(meeting.created_at, f"{at}.created_at", repairs),
+        created_at=read_iso(meeting.created_at, f"{at}.created_at", repairs),
     )
 
 
@@ -318,18 +306,6 @@ def _location(meeting: AppointletMeeting) -> Location | None:
     if meeting.location_type == "place":
         return Location(address=place)
     return Location(name=place)
-
-
-def _time(value: str | None, field: str, repairs: list[str], *, keep: bool = True) -> str | None:
-    """RFC 3339 UTC; an unreadable value is noted and kept as sent (or, for an event time, dropped)."""
-    if not value:
-        return None
-    try:
-        return from_iso(value)
-    except (UnreadableTime, OverflowError) as exc:
-        outcome = "kept as sent" if keep else "the event time is the received time"
-        repairs.append(f"{field} {value!r} could not be read ({exc}); {outcome}")
-        return value if keep else None
 
 
 ADAPTER = Adapter(name=NAME, map=map_request, signature=None)

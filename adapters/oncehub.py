@@ -7,9 +7,10 @@ from collections.abc import Mapping, Sequence
 
 import msgspec
 
+from adapters._contact import checked_email
 from adapters._decode import decode_payload
 from adapters._signing import decode_digest, hmac_sha256, signed_by_any
-from adapters._time import UnreadableTime, add_minutes, from_iso
+from adapters._time import UnreadableTime, add_minutes, from_iso, read_event_time, read_iso
 from adapters.base import Adapter, AdapterError, Change, Mapped, SignatureError, VerifiedRequest
 from schemas.canonical import (
     Attendee,
@@ -66,7 +67,6 @@ _IMPLIED_STATUSES: dict[EventType, BookingStatus] = {
 _ACTORS = {"user": "owner", "customer": "customer"}
 _TIMESTAMP = re.compile(r"[0-9]{1,12}")
 _COLLAPSED_ID = re.compile(r"[A-Z]{2,5}-[A-Z0-9]+")
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _MALFORMED_HEADER = f"malformed {SIGNATURE_HEADER} header: expected one t=<unix seconds> and s=<hex> values"
 
 
@@ -124,7 +124,7 @@ def map_request(request: VerifiedRequest) -> Mapped:
     if event_type is None:
         raise AdapterError("unsupported-event", f"unknown OnceHub event type {envelope.type!r} - at `$.type`")
     booking = _booking(_booking_data(envelope), event_type, repairs)
-    time = _event_time(envelope.creation_time, repairs)
+    time = read_event_time(envelope.creation_time, "event creation_time", repairs)
     data = EventData(provider=NAME, provider_event=envelope.type, booking=booking, repairs=repairs)
     return Mapped(changes=[Change(type=event_type, data=data, time=time)], delivery_key=delivery_key)
 
@@ -150,7 +150,7 @@ def _booking(item: OncehubBooking, event_type: EventType, repairs: list[str]) ->
         kind="meeting",
         status=status,
         title=item.subject or _name(item.event_type) or _name(item.booking_page),
-        start=_time(item.starting_time, "starting_time", repairs),
+        start=read_iso(item.starting_time, "starting_time", repairs),
         end=_end(item.starting_time, item.duration_minutes, repairs),
         duration_minutes=item.duration_minutes,
         timezone=item.customer_timezone or None,
@@ -164,8 +164,8 @@ def _booking(item: OncehubBooking, event_type: EventType, repairs: list[str]) ->
         links=Links(cancel=url, reschedule=url),
         cancellation=_cancellation(item.cancel_reschedule_information) if cancelled else None,
         rescheduled_from=_rescheduled_from(item) if event_type == "booking.rescheduled" else None,
-        created_at=_time(item.creation_time, "creation_time", repairs),
-        updated_at=_time(item.last_updated_time, "last_updated_time", repairs),
+        created_at=read_iso(item.creation_time, "creation_time", repairs),
+        updated_at=read_iso(item.last_updated_time, "last_updated_time", repairs),
     )
 
 
@@ -181,33 +181,6 @@ def _status(value: str | None, implied: BookingStatus | None, repairs: list[str]
     return status
 
 
-def _utc(value: str) -> str:
-    try:
-        return from_iso(value)
-    except OverflowError as exc:
-        raise UnreadableTime(f"{value!r} is out of range in UTC") from exc
-
-
-def _time(value: str | None, field: str, repairs: list[str]) -> str | None:
-    if not value:
-        return None
-    try:
-        return _utc(value)
-    except UnreadableTime as exc:
-        repairs.append(f"{field} {value!r} could not be read ({exc}); kept as sent")
-        return value
-
-
-def _event_time(value: str | None, repairs: list[str]) -> str | None:
-    if not value:
-        return None
-    try:
-        return _utc(value)
-    except UnreadableTime as exc:
-        repairs.append(f"event creation_time {value!r} could not be read ({exc}); event time is the time received")
-        return None
-
-
 def _end(starting_time: str | None, minutes: int | None, repairs: list[str]) -> str | None:
     if not starting_time or minutes is None:
         return None
@@ -215,10 +188,12 @@ def _end(starting_time: str | None, minutes: int | None, repairs: list[str]) -> 
         repairs.append(f"duration_minutes {minutes} is negative; end left null")
         return None
     try:
-        return add_minutes(_utc(starting_time), minutes)
+        start = from_iso(starting_time)
     except UnreadableTime:
         return None  # already noted for starting_time
-    except OverflowError:
+    try:
+        return add_minutes(start, minutes)
+    except UnreadableTime:
         repairs.append(f"duration_minutes {minutes} puts the end out of range; end left null")
         return None
 
@@ -246,17 +221,10 @@ def _location(item: OncehubBooking) -> Location | None:
     return Location(address=item.location_description or None, video_url=join_url or None)
 
 
-def _email(value: str | None, field: str, repairs: list[str]) -> str | None:
-    text = (value or "").strip()
-    if text and not _EMAIL.fullmatch(text):
-        repairs.append(f"{field} {text!r} is not an email address; kept as sent")
-    return text or None
-
-
 def _customer(form: OncehubFormSubmission, timezone: str | None, repairs: list[str]) -> Customer | None:
     customer = Customer(
         name=form.name or None,
-        email=_email(form.email, "form_submission.email", repairs),
+        email=checked_email(form.email, "form_submission.email", repairs),
         phone=form.phone or form.mobile_phone or None,
         timezone=timezone or None,
         company=form.company or None,
@@ -266,7 +234,7 @@ def _customer(form: OncehubFormSubmission, timezone: str | None, repairs: list[s
 
 def _guests(guests: list[str], repairs: list[str]) -> list[Attendee]:
     # OnceHub sends [""] for a booking without guests.
-    return [Attendee(email=_email(guest, "guest", repairs)) for guest in guests if guest.strip()]
+    return [Attendee(email=checked_email(guest, "guest", repairs)) for guest in guests if guest.strip()]
 
 
 def _custom_field(field: OncehubCustomField) -> CustomField:

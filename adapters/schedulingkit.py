@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from adapters._amount import decimal_amount
+from adapters._contact import checked_email
 from adapters._decode import decode_payload
 from adapters._signing import decode_digest, hmac_sha256, signed_by_any
-from adapters._time import UnreadableTime, add_minutes, from_iso, from_local
+from adapters._time import UnreadableTime, add_minutes, from_local, read_event_time
 from adapters.base import Adapter, AdapterError, Change, Mapped, SignatureError, VerifiedRequest
 from schemas.canonical import Booking, BookingStatus, Customer, EventData, EventType, Location, Payment
 from schemas.schedulingkit import (
@@ -62,8 +63,6 @@ _STATUSES: dict[str, BookingStatus] = {
     "completed": "completed",
     "no_show": "no_show",
 }
-# Formatting "1e999999999" with two decimals would build a billion-digit string.
-_MAX_AMOUNT_DIGITS = 18
 
 
 class SchedulingKitSignature:
@@ -123,23 +122,13 @@ def _change(
     zone: str | None,
     repairs: list[str],
 ) -> Change:
-    time = _change_time(envelope.timestamp, repairs)
+    time = read_event_time(envelope.timestamp, "timestamp", repairs)
     booking = _booking(data, envelope.event, zone, repairs)
     payment = _payment(data.payment, repairs) if event_type.startswith("payment.") else None
     event_data = EventData(
         provider=NAME, provider_event=envelope.event, booking=booking, payment=payment, repairs=repairs
     )
     return Change(type=event_type, data=event_data, time=time)
-
-
-def _change_time(timestamp: str | None, repairs: list[str]) -> str | None:
-    if timestamp is None:
-        return None
-    try:
-        return from_iso(timestamp)
-    except (UnreadableTime, OverflowError) as exc:
-        repairs.append(f"timestamp {timestamp!r} could not be read ({exc}); event time is the time received")
-        return None
 
 
 def _booking(data: SchedulingKitBooking, event: str, zone: str | None, repairs: list[str]) -> Booking:
@@ -200,7 +189,7 @@ def _read_local(date: str, time: str, zone: str, duration: int | None, repairs: 
     try:
         start = from_local(date, time, zone)
         note = _wall_clock_note(date, time, zone)
-    except (UnreadableTime, OverflowError) as exc:
+    except UnreadableTime as exc:
         repairs.append(f"date/time {date!r} {time!r} could not be read ({exc}); start kept as sent, end left null")
         return f"{date} {time}", None
     if note is not None:
@@ -238,7 +227,7 @@ def _end(start: str, duration: int | None, repairs: list[str]) -> str | None:
         return None
     try:
         return add_minutes(start, duration)
-    except OverflowError:
+    except UnreadableTime:
         repairs.append(f"duration {duration} ends outside the representable years; end left null")
         return None
 
@@ -252,9 +241,8 @@ def _location(name: str | None, video_url: str | None) -> Location | None:
 def _customer(invitee: SchedulingKitInvitee | None, repairs: list[str]) -> Customer | None:
     if invitee is None:
         return None
-    if invitee.email and "@" not in invitee.email:
-        repairs.append(f"invitee.email {invitee.email!r} is not an email address; kept as sent")
-    customer = Customer(name=invitee.name or None, email=invitee.email or None, timezone=invitee.timezone or None)
+    email = checked_email(invitee.email, "invitee.email", repairs)
+    customer = Customer(name=invitee.name or None, email=email, timezone=invitee.timezone or None)
     return None if customer == Customer() else customer
 
 
@@ -263,24 +251,11 @@ def _payment(payment: SchedulingKitPayment | None, repairs: list[str]) -> Paymen
         return None
     return Payment(
         id=None if payment.id is None else str(payment.id),
-        amount=_amount(payment.amount, "payment.amount", repairs),
+        amount=decimal_amount(payment.amount, "payment.amount", repairs),
         currency=payment.currency.strip().upper() if payment.currency else None,
         status=payment.status or None,
-        refunded_amount=_amount(payment.refunded_amount, "payment.refunded_amount", repairs),
+        refunded_amount=decimal_amount(payment.refunded_amount, "payment.refunded_amount", repairs),
     )
-
-
-def _amount(value: int | float | str | None, field: str, repairs: list[str]) -> str | None:
-    if value is None or value == "":
-        return None
-    try:
-        amount = Decimal(str(value).strip())
-    except InvalidOperation:
-        amount = Decimal("NaN")
-    if not amount.is_finite() or amount.adjusted() > _MAX_AMOUNT_DIGITS:
-        repairs.append(f"{field} {value!r} is not a number; kept as sent")
-        return str(value)
-    return f"{amount:.2f}"
 
 
 ADAPTER = Adapter(name=NAME, map=map_request, signature=SchedulingKitSignature)

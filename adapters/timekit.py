@@ -31,16 +31,15 @@ the contract is silent, the choices made here are:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-import msgspec
-
+from adapters._contact import checked_email
 from adapters._decode import decode_payload, parse_embedded_json
+from adapters._fields import field_value
 from adapters._signing import decode_digest, hmac_sha256, signed_by_any
-from adapters._time import UnreadableTime, from_iso
+from adapters._time import UnreadableTime, from_iso, read_iso
 from adapters.base import Adapter, AdapterError, Change, Mapped, SignatureError, VerifiedRequest
 from schemas.canonical import (
     Attendee,
@@ -84,8 +83,6 @@ _TRANSITIONS: dict[str, _Transition] = {
     "unpaid": _Transition("payment.failed", "cancelled", Cancellation(reason="unpaid"), paid=False),
 }
 _PENDING_FIRST_GRAPHS = ("confirm_decline", "reservation")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_JSON = msgspec.json.Encoder()
 
 
 class TimekitSignature:
@@ -114,7 +111,7 @@ class TimekitSignature:
 def map_request(request: VerifiedRequest) -> Mapped:
     """Map one Timekit webhook (a booking that entered a state) to one canonical change."""
     repairs: list[str] = []
-    payload = _decode(request.body, repairs)
+    payload = decode_payload(request.body, TimekitBooking, repairs)
     if not payload.id.strip():
         raise AdapterError("invalid-payload", "booking id is empty - at $.id")
     transition = _transition(payload)
@@ -122,16 +119,6 @@ def map_request(request: VerifiedRequest) -> Mapped:
     payment = Payment(status=payload.state) if transition.type.startswith("payment.") else None
     data = EventData(provider=NAME, provider_event=payload.state, booking=booking, payment=payment, repairs=repairs)
     return Mapped(changes=[Change(type=transition.type, data=data, time=_utc(payload.updated_at))])
-
-
-def _decode(body: bytes, repairs: list[str]) -> TimekitBooking:
-    # decode_payload lets these escape: msgspec's nesting limit, and its re-decode of a repaired text.
-    try:
-        return decode_payload(body, TimekitBooking, repairs)
-    except RecursionError:
-        raise AdapterError("malformed-json", "JSON nested too deeply to decode") from None
-    except msgspec.DecodeError as exc:
-        raise AdapterError("malformed-json", f"repaired JSON still does not decode: {exc}") from None
 
 
 def _transition(payload: TimekitBooking) -> _Transition:
@@ -158,8 +145,8 @@ def _booking(payload: TimekitBooking, transition: _Transition, repairs: list[str
         kind="class" if graph.startswith("group") else "appointment",
         status=transition.status,
         title=event.what or None,
-        start=_time(event.start, "event.start", repairs),
-        end=_time(event.end, "event.end", repairs),
+        start=read_iso(event.start, "event.start", repairs),
+        end=read_iso(event.end, "event.end", repairs),
         duration_minutes=_duration(event, repairs),
         all_day=event.allDay is True,
         timezone=primary[0].timezone if primary else None,
@@ -170,8 +157,8 @@ def _booking(payload: TimekitBooking, transition: _Transition, repairs: list[str
         notes=event.description or None,
         custom_fields=_custom_fields(primary[1]) if primary else [],
         cancellation=transition.cancellation,
-        created_at=_time(payload.created_at, "created_at", repairs),
-        updated_at=_time(payload.updated_at, "updated_at", repairs),
+        created_at=read_iso(payload.created_at, "created_at", repairs),
+        updated_at=read_iso(payload.updated_at, "updated_at", repairs),
     )
 
 
@@ -179,21 +166,8 @@ def _utc(value: str | None) -> str | None:
     """RFC 3339 UTC when ``value`` is a readable ISO time, else None."""
     try:
         return from_iso(value) if value else None
-    except (UnreadableTime, OverflowError):
+    except UnreadableTime:
         return None
-
-
-def _time(value: str | None, field: str, repairs: list[str]) -> str | None:
-    if not value:
-        return None
-    try:
-        return from_iso(value)
-    except UnreadableTime as exc:
-        repairs.append(f"{field} could not be read ({exc}); kept as sent")
-    except OverflowError:
-        # from_iso lets this escape for offsets that push a time past year 1 or 9999.
-        repairs.append(f"{field} {value!r} is out of the representable range in UTC; kept as sent")
-    return value
 
 
 def _duration(event: TimekitEvent, repairs: list[str]) -> int | None:
@@ -213,7 +187,7 @@ def _person(customer: TimekitCustomer, index: int, repairs: list[str]) -> tuple[
     meta_phone = meta.get("phone")
     person = Customer(
         name=customer.name or None,
-        email=_email(customer.email, f"{where}.email", repairs),
+        email=checked_email(customer.email, f"{where}.email", repairs),
         phone=customer.phone or (meta_phone if isinstance(meta_phone, str) and meta_phone else None),
         timezone=customer.timezone or None,
     )
@@ -223,20 +197,10 @@ def _person(customer: TimekitCustomer, index: int, repairs: list[str]) -> tuple[
 def _meta(meta: str | dict[str, Any] | None, where: str, repairs: list[str]) -> dict[str, Any]:
     if isinstance(meta, dict):
         return meta
-    try:
-        value = parse_embedded_json(meta, where, repairs)
-    except RecursionError:
-        repairs.append(f"{where} is JSON nested too deeply to read; left out")
-        return {}
+    value = parse_embedded_json(meta, where, repairs)
     if value is not None and not isinstance(value, dict):
         repairs.append(f"{where} is JSON but not an object; left out")
     return value if isinstance(value, dict) else {}
-
-
-def _email(email: str | None, where: str, repairs: list[str]) -> str | None:
-    if email and not _EMAIL.match(email):
-        repairs.append(f"{where} {email!r} is not an email address; kept as sent")
-    return email or None
 
 
 def _attendees(customers: list[TimekitCustomer], people: list[tuple[Customer, dict[str, Any]]]) -> list[Attendee]:
@@ -247,15 +211,7 @@ def _attendees(customers: list[TimekitCustomer], people: list[tuple[Customer, di
 
 
 def _custom_fields(meta: dict[str, Any]) -> list[CustomField]:
-    return [CustomField(name=name, value=_field_value(value)) for name, value in meta.items()]
-
-
-def _field_value(value: Any) -> str | list[str] | None:
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, list):
-        return [item if isinstance(item, str) else _JSON.encode(item).decode() for item in value]
-    return _JSON.encode(value).decode()
+    return [CustomField(name=name, value=field_value(value)) for name, value in meta.items()]
 
 
 ADAPTER = Adapter(name=NAME, map=map_request, signature=TimekitSignature)

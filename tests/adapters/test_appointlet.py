@@ -124,7 +124,7 @@ def test_absurd_amount_is_left_out() -> None:
     body = b'{"type":"booking","action":"confirmed","object":{"id":1,"payment_amount":"1e999999999"}}'
     [change] = map_request(_request(body)).changes
     assert change.data.booking.price is None
-    assert "not a decimal amount" in change.data.repairs[0]
+    assert "not a plausible amount; left out" in change.data.repairs[0]
 
 
 def _maps_or_refuses(body: bytes) -> None:

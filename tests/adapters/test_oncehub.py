@@ -203,3 +203,12 @@ def test_any_json_maps_or_raises_adapter_error(document: Any) -> None:
 def test_any_bytes_map_or_raise_adapter_error(body: bytes) -> None:
     """Arbitrary bytes yield a Mapped or an AdapterError, never another exception."""
     _maps_or_refuses(body)
+
+
+def test_duration_past_year_9999_leaves_end_null_and_noted() -> None:
+    """A duration that pushes the end out of range is noted, not taken for an unreadable start."""
+    document = json.loads(_case("seed_booking_scheduled").body_path.read_bytes())
+    document["data"]["duration_minutes"] = 10**12
+    [change] = map_request(_request(json.dumps(document).encode())).changes
+    assert change.data.booking.end is None
+    assert "duration_minutes 1000000000000 puts the end out of range; end left null" in change.data.repairs

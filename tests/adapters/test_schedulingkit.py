@@ -249,3 +249,12 @@ def test_mutated_payloads_map_or_raise_adapter_error(document: Any, timezone: st
 def test_arbitrary_bytes_map_or_raise_adapter_error(body: bytes) -> None:
     """Arbitrary bytes give a Mapped or an AdapterError, never another exception."""
     _maps_or_adapter_error(body, "Europe/Berlin")
+
+
+def test_duration_past_year_9999_leaves_end_null() -> None:
+    """A duration that ends beyond the representable years is noted, not a crash."""
+    document = json.loads(_body("seed_booking_created"))
+    document["data"]["duration"] = 10**12
+    [change] = map_request(_request(json.dumps(document).encode(), "Europe/Berlin")).changes
+    assert change.data.booking.end is None
+    assert "duration 1000000000000 ends outside the representable years; end left null" in change.data.repairs
