@@ -86,7 +86,7 @@ def create_app(config: Config, env: Mapping[str, str] | None = None) -> Starlett
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         _log.info("starting", sources=len(config.sources), bootstrap_servers=config.kafka.bootstrap_servers,
                   spool=str(spool.path))
-        dedupe.open()
+        await dedupe.open()
         await deliverer.start()
         _log.info("ready to receive", host=config.server.host, port=config.server.port)
         try:
@@ -94,7 +94,7 @@ def create_app(config: Config, env: Mapping[str, str] | None = None) -> Starlett
         finally:
             _log.info("stopping: in-flight requests are done; flushing the producer")
             await deliverer.stop()
-            dedupe.close()
+            await dedupe.close()
             _log.info("stopped", spooled_records=spool.records)
 
     routes = [

@@ -1,82 +1,130 @@
 """Remembering deliveries per source, so a vendor's retry is answered without publishing again.
 
+A delivery's id and its events' ids are UUIDv5s of (source, delivery key,
+index), so the store keeps only a 16-byte digest of (source, key), how many
+events the first answer had, and when: the caller rebuilds the ids.
+
 SQLite in WAL mode with ``synchronous=NORMAL``: an entry survives a killed
-process (the WAL is in the OS's hands), which is what a retry after a crash
-needs; CloudEvent ids are deterministic besides, so consumers can dedupe too.
+process (the WAL is in the OS's hands). Lookups read on the event loop (a
+primary-key SELECT); new entries are written behind, batched every
+``flush_interval_s`` on a thread of their own and visible to lookups
+meanwhile. A SIGKILL can lose the last interval's entries: a retry of one of
+those is published again, under the same deterministic CloudEvent ids.
 """
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import sqlite3
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import msgspec
+import structlog
 
-__all__ = ["DedupeStore", "Seen"]
+__all__ = ["DedupeStore"]
 
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS seen (
-    source TEXT NOT NULL,
-    delivery_key TEXT NOT NULL,
-    delivery_id TEXT NOT NULL,
-    event_ids TEXT NOT NULL,
-    seen_at REAL NOT NULL,
-    PRIMARY KEY (source, delivery_key)
-) WITHOUT ROWID
+CREATE TABLE IF NOT EXISTS seen_v2 (
+    digest BLOB PRIMARY KEY,
+    events INTEGER NOT NULL,
+    seen_at INTEGER NOT NULL
+) WITHOUT ROWID;
 """
-_PRUNE_EVERY_S = 60.0
-_IDS = msgspec.json.Decoder(list[str])
-_ENCODER = msgspec.json.Encoder()
+_log = structlog.get_logger("gateway.dedupe")
+# Pruning scans the table (an index on time would double every write), so not often.
+_PRUNE_EVERY_S = 300.0
 
 
-class Seen(msgspec.Struct, frozen=True):
-    """What the gateway answered the first time it got a delivery."""
+def _digest(source: str, key: str) -> bytes:
+    return hashlib.blake2b(f"{source}\n{key}".encode(), digest_size=16).digest()
 
-    delivery_id: str
-    event_ids: list[str]
+
+def _connect(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=5)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("PRAGMA cache_size=-16384")
+    # Fewer, larger checkpoints: each one fsyncs.
+    db.execute("PRAGMA wal_autocheckpoint=10000")
+    return db
 
 
 class DedupeStore:
     """Deliveries seen within the window, by (source, delivery key)."""
 
-    def __init__(self, directory: str | Path, window_s: float) -> None:
+    def __init__(self, directory: str | Path, window_s: float, flush_interval_s: float = 0.02) -> None:
         self.path = Path(directory) / "dedupe.db"
         self.window_s = window_s
-        self._db: sqlite3.Connection | None = None
+        self._flush_interval_s = flush_interval_s
+        self._reader: sqlite3.Connection | None = None
+        self._writer: sqlite3.Connection | None = None
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dedupe")
+        self._unwritten: dict[bytes, tuple[int, int]] = {}
+        self._writing: dict[bytes, tuple[int, int]] = {}
+        self._flusher: asyncio.Task[None] | None = None
         self._pruned_at = 0.0
 
-    def open(self) -> None:
+    async def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=5)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")
-        db.execute(_SCHEMA)
-        self._db = db
+        self._writer = _connect(self.path)
+        self._writer.executescript(_SCHEMA)
+        self._reader = _connect(self.path)
 
-    def close(self) -> None:
-        if self._db is not None:
-            self._db.close()
-            self._db = None
+    async def close(self) -> None:
+        """Write what is pending, then close."""
+        if self._flusher is not None:
+            await asyncio.gather(self._flusher, return_exceptions=True)
+        await self._flush()
+        for db in (self._reader, self._writer):
+            if db is not None:
+                db.close()
+        self._reader = self._writer = None
+        self._executor.shutdown(wait=True)
 
-    def seen(self, source: str, key: str, now: float | None = None) -> Seen | None:
-        """The first answer to this delivery, if it came within the window."""
-        assert self._db is not None
+    def seen(self, source: str, key: str, now: float | None = None) -> int | None:
+        """How many events the first answer to this delivery had, if it came within the window."""
+        assert self._reader is not None
         cutoff = (time.time() if now is None else now) - self.window_s
-        row = self._db.execute(
-            "SELECT delivery_id, event_ids FROM seen WHERE source = ? AND delivery_key = ? AND seen_at >= ?",
-            (source, key, cutoff),
+        digest = _digest(source, key)
+        pending = self._unwritten.get(digest) or self._writing.get(digest)
+        if pending is not None:
+            return pending[0] if pending[1] >= cutoff else None
+        row = self._reader.execute(
+            "SELECT events FROM seen_v2 WHERE digest = ? AND seen_at >= ?", (digest, cutoff)
         ).fetchone()
-        return None if row is None else Seen(row[0], _IDS.decode(row[1]))
+        return None if row is None else int(row[0])
 
-    def remember(self, source: str, key: str, answer: Seen, now: float | None = None) -> None:
-        """Record the answer given to a delivery, and now and then forget expired ones."""
-        assert self._db is not None
-        moment = time.time() if now is None else now
-        self._db.execute(
-            "INSERT OR REPLACE INTO seen VALUES (?, ?, ?, ?, ?)",
-            (source, key, answer.delivery_id, _ENCODER.encode(answer.event_ids).decode(), moment),
-        )
-        if moment - self._pruned_at > _PRUNE_EVERY_S:
-            self._pruned_at = moment
-            self._db.execute("DELETE FROM seen WHERE seen_at < ?", (moment - self.window_s,))
+    def remember(self, source: str, key: str, events: int, now: float | None = None) -> None:
+        """Record that a delivery was answered with ``events`` events; written within ``flush_interval_s``."""
+        self._unwritten[_digest(source, key)] = (events, int(time.time() if now is None else now))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.get_running_loop().create_task(self._flush_soon(), name="dedupe-flush")
+
+    async def _flush_soon(self) -> None:
+        await asyncio.sleep(self._flush_interval_s)
+        await self._flush()
+
+    async def _flush(self) -> None:
+        if not self._unwritten or self._writer is None:
+            return
+        self._writing, self._unwritten = self._unwritten, {}
+        rows = [(digest, events, moment) for digest, (events, moment) in self._writing.items()]
+        try:
+            await asyncio.get_running_loop().run_in_executor(self._executor, self._write, rows)
+        except sqlite3.Error as exc:
+            _log.error("dedupe entries not written; retries of these deliveries will publish again",
+                       entries=len(rows), error=str(exc))
+        finally:
+            self._writing = {}
+
+    def _write(self, rows: list[tuple[bytes, int, int]]) -> None:
+        assert self._writer is not None
+        now = time.time()
+        with self._writer:
+            self._writer.execute("BEGIN IMMEDIATE")
+            self._writer.executemany("INSERT OR REPLACE INTO seen_v2 VALUES (?, ?, ?)", rows)
+            if now - self._pruned_at > _PRUNE_EVERY_S:
+                self._pruned_at = now
+                self._writer.execute("DELETE FROM seen_v2 WHERE seen_at < ?", (now - self.window_s,))

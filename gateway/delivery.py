@@ -50,6 +50,29 @@ def _all_acknowledged(acks: Sequence[Ack], expected: int) -> bool:
     return len(acks) == expected and all(ack.done() for ack in acks) and not any(failures)
 
 
+async def _wait_until(acks: Sequence[Ack], deadline: float) -> None:
+    """Wait for every ack or the deadline, without cancelling the acks (they may still land)."""
+    pending = [ack for ack in acks if not ack.done()]
+    if not pending:
+        return
+    all_done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    remaining = len(pending)
+
+    def one_done(_: Ack) -> None:
+        nonlocal remaining
+        remaining -= 1
+        if remaining == 0 and not all_done.done():
+            all_done.set_result(None)
+
+    for ack in pending:
+        ack.add_done_callback(one_done)
+    try:
+        async with asyncio.timeout_at(deadline):
+            await all_done
+    except TimeoutError:
+        pass
+
+
 class Deliverer:
     """Publisher plus spool plus relay: ``deliver`` returns once the records are safe."""
 
@@ -119,7 +142,7 @@ class Deliverer:
         except (TimeoutError, BrokerUnavailable, KafkaError) as exc:
             _log.warning("records not queued in time; spooling", error=type(exc).__name__)
             return acks
-        await asyncio.wait(acks, timeout=max(0.0, deadline - asyncio.get_running_loop().time()))
+        await _wait_until(acks, deadline)
         if all(ack.done() for ack in acks):
             self._metrics.broker_ack.observe(time.perf_counter() - started)
             self._metrics.broker_up.set(1)

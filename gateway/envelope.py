@@ -6,6 +6,7 @@ import hashlib
 import uuid
 
 from adapters.base import Mapped, VerifiedRequest
+from gateway.ids import uuid5_text
 from schemas.canonical import DATASCHEMA, CloudEvent
 
 __all__ = ["build_events", "delivery_key", "event_id", "source_uri"]
@@ -25,7 +26,7 @@ def delivery_key(mapped_key: str | None, body: bytes) -> str:
 
 def event_id(source_id: str, key: str, index: int) -> str:
     """UUIDv5 over source, delivery key and index: the same delivery always yields the same ids."""
-    return str(uuid.uuid5(_NAMESPACE, f"{source_id}\n{key}\n{index}"))
+    return uuid5_text(_NAMESPACE, f"{source_id}\n{key}\n{index}")
 
 
 def build_events(request: VerifiedRequest, mapped: Mapped, key: str) -> list[CloudEvent]:

@@ -3,31 +3,49 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Hashable
-from contextlib import asynccontextmanager
+from collections.abc import Hashable
+from types import TracebackType
 
 __all__ = ["KeyedLocks"]
+
+
+class _Hold:
+    """``async with locks.hold(key)``: a plain class, as this sits on every request's path."""
+
+    __slots__ = ("_key", "_lock", "_locks")
+
+    def __init__(self, locks: KeyedLocks, key: Hashable) -> None:
+        self._locks = locks
+        self._key = key
+        self._lock: asyncio.Lock | None = None
+
+    async def __aenter__(self) -> None:
+        entry = self._locks._entries.get(self._key)
+        if entry is None:
+            entry = self._locks._entries[self._key] = [asyncio.Lock(), 0]
+        entry[1] += 1
+        self._lock = entry[0]
+        await self._lock.acquire()
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        assert self._lock is not None
+        self._lock.release()
+        entry = self._locks._entries[self._key]
+        entry[1] -= 1
+        if entry[1] == 0:
+            del self._locks._entries[self._key]
 
 
 class KeyedLocks:
     """Serializes work on the same key (a delivery) while different keys run concurrently."""
 
     def __init__(self) -> None:
-        self._locks: dict[Hashable, tuple[asyncio.Lock, int]] = {}
+        self._entries: dict[Hashable, list] = {}  # type: ignore[type-arg]
 
     def __len__(self) -> int:
-        return len(self._locks)
+        return len(self._entries)
 
-    @asynccontextmanager
-    async def hold(self, key: Hashable) -> AsyncIterator[None]:
-        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
-        self._locks[key] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[key]
-            if users == 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, users - 1)
+    def hold(self, key: Hashable) -> _Hold:
+        return _Hold(self, key)

@@ -10,6 +10,7 @@ import structlog
 from adapters.base import AdapterError, VerifiedRequest
 from gateway.config import TopicSettings
 from gateway.envelope import build_events, delivery_key
+from gateway.ids import uuid5_text
 from gateway.records import DeliveryMeta, ErrorInfo, OutboundRecord, archive_record, canonical_records, safe_headers
 from gateway.sources import Source
 
@@ -39,7 +40,7 @@ class Processed(msgspec.Struct, frozen=True, kw_only=True):
 
 def delivery_id(source_id: str, key: str) -> str:
     """The gateway's id of a delivery: the same vendor delivery always gets the same one."""
-    return str(uuid.uuid5(_DELIVERY_NAMESPACE, f"{source_id}\n{key}"))
+    return uuid5_text(_DELIVERY_NAMESPACE, f"{source_id}\n{key}")
 
 
 def process(source: Source, request: VerifiedRequest, topics: TopicSettings) -> Processed:

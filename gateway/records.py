@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 
 import msgspec
@@ -60,13 +61,14 @@ class DeliveryMeta(msgspec.Struct, frozen=True, kw_only=True):
     error: ErrorInfo | None = None
 
 
+@functools.lru_cache(maxsize=1024)
+def _may_carry_credentials(name: str) -> bool:
+    return name in _CREDENTIAL_HEADERS or any(word in name for word in _CREDENTIAL_WORDS)
+
+
 def safe_headers(headers: Mapping[str, str]) -> dict[str, str]:
     """The request headers minus anything that could carry a credential or signature."""
-    return {
-        name: value
-        for name, value in headers.items()
-        if name not in _CREDENTIAL_HEADERS and not any(word in name for word in _CREDENTIAL_WORDS)
-    }
+    return {name: value for name, value in headers.items() if not _may_carry_credentials(name)}
 
 
 def canonical_records(topic: str, events: Sequence[CloudEvent]) -> list[OutboundRecord]:

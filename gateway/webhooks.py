@@ -14,12 +14,13 @@ from adapters._time import format_utc
 from adapters.base import VerifiedRequest
 from gateway.body import read_limited_body
 from gateway.config import Config
-from gateway.dedupe import DedupeStore, Seen
+from gateway.dedupe import DedupeStore
 from gateway.delivery import Deliverer
 from gateway.errors import GatewayError, PayloadError, UnknownSourceError
 from gateway.keylocks import KeyedLocks
 from gateway.metrics import UNKNOWN_LABEL, Metrics
-from gateway.pipeline import Processed, process
+from gateway.envelope import event_id
+from gateway.pipeline import Processed, delivery_id, process
 from gateway.sources import Source, SourceTable
 
 __all__ = ["Accepted", "WebhookEndpoint"]
@@ -88,12 +89,12 @@ class WebhookEndpoint:
     async def _deliver_once(self, source: Source, processed: Processed) -> tuple[Accepted, int, str]:
         """Deliver unless this delivery was seen within the window; concurrent repeats wait for the first."""
         async with self._locks.hold((source.id, processed.delivery_key)):
-            seen = self._dedupe.seen(source.id, processed.delivery_key)
-            if seen is not None:
+            first_events = self._dedupe.seen(source.id, processed.delivery_key)
+            if first_events is not None:
                 self._metrics.duplicates.labels(source.provider, source.id).inc()
-                return Accepted(delivery_id=seen.delivery_id, events=seen.event_ids, duplicate=True), 200, "duplicate"
+                return _first_answer(source.id, processed.delivery_key, first_events), 200, "duplicate"
             spooled = await self._deliverer.deliver(processed.records)
-            self._dedupe.remember(source.id, processed.delivery_key, Seen(processed.delivery_id, processed.event_ids))
+            self._dedupe.remember(source.id, processed.delivery_key, len(processed.event_ids))
         for event_type in processed.event_types:
             self._metrics.canonical_events.labels(source.provider, event_type).inc()
         accepted = Accepted(
@@ -106,3 +107,12 @@ class WebhookEndpoint:
         self._metrics.requests.labels(labels[0], labels[1], outcome).inc()
         self._metrics.request_duration.labels(*labels).observe(elapsed)
         _log.info("webhook", outcome=outcome, status=status, events=events, duration_ms=round(elapsed * 1000, 3))
+
+
+def _first_answer(source_id: str, key: str, events: int) -> Accepted:
+    """The answer the first copy of a delivery got: its ids are deterministic, so rebuilt, not stored."""
+    return Accepted(
+        delivery_id=delivery_id(source_id, key),
+        events=[event_id(source_id, key, index) for index in range(events)],
+        duplicate=True,
+    )

@@ -98,7 +98,16 @@ id = "appointlet"
 provider = "appointlet"
 auth = "token"
 secrets = {list(VENDOR_SECRETS["appointlet"])!r}
+""" + "".join(
+        f"""
+[[sources]]
+id = "{vendor}-fuzz"
+provider = "{vendor}"
+auth = "{'hmac' if vendor in ('timekit', 'oncehub', 'schedulingkit') else 'token'}"
+secrets = {list(VENDOR_SECRETS.get(vendor, (TOKEN,)))!r}
 """
+        for vendor in ("picktime", *VENDOR_SECRETS)
+    )
 
 
 class GatewayProcess:

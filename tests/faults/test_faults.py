@@ -41,8 +41,9 @@ async def test_frozen_broker_answers_in_time_and_loses_nothing(tmp_path: Path) -
         await asyncio.sleep(4.0)
         running.signal_broker(signal.SIGCONT)
         answers = await stream
-        assert {answer.status for answer in answers} == {202}
-        assert max(answer.seconds for answer in answers) < ACK_TIMEOUT_S + ANSWER_MARGIN_S
+        assert {answer.status for answer in answers} == {202}, Counter(answer.status for answer in answers)
+        slowest = max(answer.seconds for answer in answers)
+        assert slowest < ACK_TIMEOUT_S + ANSWER_MARGIN_S, f"slowest answer took {slowest:.2f} s"
         assert any(answer.spooled for answer in answers), "the freeze should have forced spooling"
         acked = acknowledged(answers)
         lost, _ = report("frozen broker", acked, await running.canonical_ids(acked))
@@ -58,7 +59,8 @@ async def test_killed_and_restarted_broker_loses_nothing(tmp_path: Path) -> None
         running.signal_broker(signal.SIGKILL)
         running.broker.stop()
         during = await running.stream([unique_booking("kill-b", n) for n in range(60)])
-        assert {answer.status for answer in during} == {202} and all(answer.spooled for answer in during)
+        seen = Counter((answer.status, answer.spooled) for answer in during)
+        assert seen == Counter({(202, True): 60}), seen
         running.start_broker()
         after = await running.stream([unique_booking("kill-c", n) for n in range(40)])
         acked_after = acknowledged(during) | acknowledged(after)

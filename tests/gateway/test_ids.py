@@ -1,0 +1,16 @@
+"""Deterministic ids: the fast UUIDv5 equals the standard library's."""
+
+from __future__ import annotations
+
+import uuid
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from gateway.ids import uuid5_text
+
+
+@given(st.uuids(), st.text())
+def test_uuid5_text_matches_the_standard_library(namespace: uuid.UUID, name: str) -> None:
+    """For any namespace and name, uuid5_text is str(uuid.uuid5(...))."""
+    assert uuid5_text(namespace, name) == str(uuid.uuid5(namespace, name))
