@@ -14,10 +14,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from gateway.config import Config
+from gateway.config import Config, load_config
 from gateway.dedupe import DedupeStore
 from gateway.delivery import Deliverer
 from gateway.errors import GatewayError
+from gateway.logging import configure_logging
 from gateway.metrics import CONTENT_TYPE_LATEST, Metrics
 from gateway.problems import gateway_error_response, http_error_response, unexpected_error_response
 from gateway.publisher import Publisher
@@ -25,7 +26,7 @@ from gateway.sources import build_sources
 from gateway.spool import Spool
 from gateway.webhooks import WebhookEndpoint
 
-__all__ = ["create_app"]
+__all__ = ["CONFIG_ENV", "WORKERS_ENV", "app_from_environment", "create_app"]
 
 _log = structlog.get_logger("gateway.app")
 _ENCODER = msgspec.json.Encoder()
@@ -54,13 +55,24 @@ def _json(document: object, status: int = 200) -> Response:
     return Response(_ENCODER.encode(document), status_code=status, media_type="application/json")
 
 
-def create_app(config: Config, env: Mapping[str, str] | None = None) -> Starlette:
-    """The gateway for a checked configuration."""
+CONFIG_ENV = "GATEWAY_CONFIG"
+WORKERS_ENV = "GATEWAY_WORKERS"
+
+
+def app_from_environment() -> Starlette:
+    """The app of one worker of ``serve --workers N``: the config file and N come from the environment."""
+    config = load_config(os.environ[CONFIG_ENV])
+    configure_logging(config.log.level)
+    return create_app(config, workers=int(os.environ.get(WORKERS_ENV, "1")))
+
+
+def create_app(config: Config, env: Mapping[str, str] | None = None, workers: int = 1) -> Starlette:
+    """The gateway for a checked configuration (one of ``workers`` processes sharing the spool limit)."""
     sources = build_sources(config.sources, os.environ if env is None else env)
     metrics = Metrics()
     max_request = max(1_048_576, config.server.max_body_bytes + _RECORD_OVERHEAD_BYTES)
     publisher = Publisher(config.kafka, config.topics, max_request_size=max_request)
-    spool = Spool(config.spool.path, config.spool.max_bytes)
+    spool = Spool(config.spool.path, config.spool.max_bytes // workers)
     deliverer = Deliverer(publisher, spool, metrics, ack_timeout_s=config.kafka.ack_timeout_ms / 1000)
     dedupe = DedupeStore(config.spool.path, config.dedupe.window_s)
     webhook = WebhookEndpoint(config, sources, deliverer, dedupe, metrics)
@@ -84,17 +96,17 @@ def create_app(config: Config, env: Mapping[str, str] | None = None) -> Starlett
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        _log.info("starting", sources=len(config.sources), bootstrap_servers=config.kafka.bootstrap_servers,
-                  spool=str(spool.path))
+        _log.info("starting", sources=len(config.sources), bootstrap_servers=config.kafka.bootstrap_servers)
         await dedupe.open()
         await deliverer.start()
-        _log.info("ready to receive", host=config.server.host, port=config.server.port)
+        _log.info("ready to receive", host=config.server.host, port=config.server.port, spool=str(spool.path))
         try:
             yield
         finally:
             _log.info("stopping: in-flight requests are done; flushing the producer")
             await deliverer.stop()
             await dedupe.close()
+            metrics.worker_stopped()
             _log.info("stopped", spooled_records=spool.records)
 
     routes = [

@@ -24,6 +24,7 @@ class GatewayError(Exception):
     problem: ClassVar[str] = "bad-request"
     title: ClassVar[str] = "Bad request"
     retriable: ClassVar[bool] = False
+    delivery_id: str | None = None
 
     def __init__(self, detail: str, *, headers: dict[str, str] | None = None) -> None:
         super().__init__(detail)

@@ -1,11 +1,21 @@
-"""Prometheus metrics: what operators watch. Label values are bounded (never a booking id)."""
+"""Prometheus metrics: what operators watch. Label values are bounded (never a booking id).
+
+With several workers (``PROMETHEUS_MULTIPROC_DIR`` set before they start),
+every worker writes its values to that folder and ``/metrics`` on any worker
+renders the sum: counters and histograms add up, spool gauges sum over live
+workers, and ``gateway_broker_up`` is the lowest any live worker reports.
+"""
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
+import os
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics, multiprocess
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 
-__all__ = ["CONTENT_TYPE_LATEST", "METRIC_NAMES", "Metrics", "UNKNOWN_LABEL"]
+__all__ = ["CONTENT_TYPE_LATEST", "METRIC_NAMES", "MULTIPROCESS_DIR_ENV", "Metrics", "UNKNOWN_LABEL"]
+
+MULTIPROCESS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 UNKNOWN_LABEL = "unknown"
 """The provider and source label of requests to routes nobody configured (the URL is the sender's)."""
@@ -55,17 +65,43 @@ class Metrics:
             "gateway_broker_ack_seconds", "Time the broker took to acknowledge a request's records.",
             buckets=_LATENCY_BUCKETS, registry=registry,
         )
-        self.broker_up = Gauge("gateway_broker_up", "1 when the broker answered the last check.", registry=registry)
-        self.spool_records = Gauge("gateway_spool_records", "Records waiting in the spool.", registry=registry)
-        self.spool_bytes = Gauge("gateway_spool_bytes", "Bytes of records waiting in the spool.", registry=registry)
-        self.spool_capacity = Gauge(
-            "gateway_spool_capacity_bytes", "The spool's configured limit in bytes.", registry=registry
-        )
+        self.broker_up = Gauge("gateway_broker_up", "1 when the broker answered the last check.",
+                               registry=registry, multiprocess_mode="livemin")
+        self.spool_records = Gauge("gateway_spool_records", "Records waiting in the spool.",
+                                   registry=registry, multiprocess_mode="livesum")
+        self.spool_bytes = Gauge("gateway_spool_bytes", "Bytes of records waiting in the spool.",
+                                 registry=registry, multiprocess_mode="livesum")
+        self.spool_capacity = Gauge("gateway_spool_capacity_bytes", "The spool's configured limit in bytes.",
+                                    registry=registry, multiprocess_mode="livesum")
         self.duplicates = Counter(
             "gateway_duplicates", "Repeated deliveries answered from the dedupe store.",
             ["provider", "source"], registry=registry,
         )
+        self._request_counters: dict[tuple[str, str, str], Counter] = {}
+        self._request_timers: dict[tuple[str, str], Histogram] = {}
+
+    def request_done(self, provider: str, source: str, outcome: str, seconds: float) -> None:
+        """Count one answered request and its duration (label children cached: this runs per request)."""
+        key = (provider, source, outcome)
+        counter = self._request_counters.get(key)
+        if counter is None:
+            counter = self._request_counters[key] = self.requests.labels(provider, source, outcome)
+        timer = self._request_timers.get(key[:2])
+        if timer is None:
+            timer = self._request_timers[key[:2]] = self.request_duration.labels(provider, source)
+        counter.inc()
+        timer.observe(seconds)
 
     def render(self) -> bytes:
-        """The Prometheus text exposition of every series."""
+        """The Prometheus text exposition of every series (of every worker, with several)."""
+        if os.environ.get(MULTIPROCESS_DIR_ENV):
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+            return generate_latest(registry)
         return generate_latest(self.registry)
+
+    @staticmethod
+    def worker_stopped() -> None:
+        """Drop this worker's live gauges from the shared folder."""
+        if os.environ.get(MULTIPROCESS_DIR_ENV):
+            multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]

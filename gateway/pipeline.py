@@ -50,7 +50,8 @@ def process(source: Source, request: VerifiedRequest, topics: TopicSettings) -> 
     except AdapterError as exc:
         return _dead_letter(source, request, topics, exc)
     except Exception as exc:  # noqa: BLE001 - an adapter bug must not cost the sender's webhook
-        _log.error("adapter raised outside its contract; dead-lettering the body", exc_info=exc)
+        _log.error("adapter raised outside its contract; dead-lettering the body",
+                   source=source.id, provider=source.provider, exc_info=exc)
         error = AdapterError("adapter-error", f"{type(exc).__name__} in the {source.provider} adapter")
         return _dead_letter(source, request, topics, error)
     key = delivery_key(mapped.delivery_key or request.headers.get("webhook-id"), request.body)

@@ -4,11 +4,18 @@ SQLite in WAL mode with ``synchronous=FULL``: a commit returns only once the
 WAL is fsynced, so a spooled request survives SIGKILL and power loss.
 Concurrent appends are group-committed in one transaction by one writer
 thread, so spooling under load costs one fsync per batch, not per request.
+
+Each worker process owns one slot (``spool-<n>.db``, held by an ``flock`` on
+``spool-<n>.lock`` for the life of the process) and, at start, adopts the
+batches of any slot no live process holds: a crashed or retired worker's
+spool is relayed by whoever starts next.
 """
 
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import os
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
@@ -37,6 +44,33 @@ CREATE TABLE IF NOT EXISTS spool (
 """
 
 
+def _connect(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")
+    db.execute(_SCHEMA)
+    return db
+
+
+def _try_lock(path: Path) -> int | None:
+    """An open descriptor holding an exclusive flock on ``path``, or None if another process holds it."""
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def _claim_free_slot(directory: Path) -> tuple[int, int]:
+    """The lowest slot number no live process holds, and the descriptor that now holds it."""
+    slot = 0
+    while (fd := _try_lock(directory / f"spool-{slot}.lock")) is None:
+        slot += 1
+    return slot, fd
+
+
 class SpoolFullError(GatewayError):
     """The spool has no room (its limit or the disk): the sender must retry later."""
 
@@ -61,8 +95,10 @@ class Spool:
     """Append-only queue of record batches with a byte limit; drained oldest first."""
 
     def __init__(self, directory: str | Path, max_bytes: int) -> None:
-        self.path = Path(directory) / "spool.db"
+        self.directory = Path(directory)
+        self.path = self.directory / "spool-unclaimed.db"
         self.max_bytes = max_bytes
+        self._lock_fd: int | None = None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spool")
         self._db: sqlite3.Connection | None = None
         self._pending: list[tuple[bytes, asyncio.Future[int]]] = []
@@ -79,13 +115,34 @@ class Spool:
         self._writer = asyncio.create_task(self._write_loop(), name="spool-writer")
 
     def _open_db(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=FULL")
-        db.execute(_SCHEMA)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        slot, self._lock_fd = _claim_free_slot(self.directory)
+        self.path = self.directory / f"spool-{slot}.db"
+        db = _connect(self.path)
+        self._db = db
+        for orphan in sorted(self.directory.glob("spool-*.db")):
+            if orphan != self.path:
+                self._adopt(orphan)
         count, size = db.execute("SELECT count(*), coalesce(sum(size), 0) FROM spool").fetchone()
-        self._db, self.records, self.bytes = db, count, size
+        self.records, self.bytes = count, size
+
+    def _adopt(self, orphan: Path) -> None:
+        """Move the batches of a slot nobody holds into ours, oldest first, then delete it."""
+        lock = _try_lock(orphan.with_suffix(".lock"))
+        if lock is None:
+            return
+        assert self._db is not None
+        try:
+            source = _connect(orphan)
+            rows = source.execute("SELECT spooled_at, size, records FROM spool ORDER BY seq").fetchall()
+            source.close()
+            with self._db:
+                self._db.execute("BEGIN IMMEDIATE")
+                self._db.executemany("INSERT INTO spool (spooled_at, size, records) VALUES (?, ?, ?)", rows)
+            for leftover in (orphan, Path(f"{orphan}-wal"), Path(f"{orphan}-shm")):
+                leftover.unlink(missing_ok=True)
+        finally:
+            os.close(lock)
 
     async def close(self) -> None:
         """Finish pending writes and close the database."""
@@ -98,6 +155,9 @@ class Spool:
         if self._db is not None:
             await self._run(self._db.close)
             self._db = None
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
         self._executor.shutdown(wait=True)
 
     @property

@@ -58,16 +58,16 @@ class WebhookEndpoint:
         source_id = request.path_params.get("source", provider)
         source = self._sources.get((provider, source_id))
         labels = (source.provider, source.id) if source else (UNKNOWN_LABEL, UNKNOWN_LABEL)
-        with structlog.contextvars.bound_contextvars(provider=provider, source=source_id, delivery_id=None):
-            try:
-                if source is None:
-                    raise UnknownSourceError(f"no source {source_id!r} is configured for provider {provider!r}")
-                accepted, status, outcome = await self._handle(request, source)
-            except GatewayError as exc:
-                self._finish(started, labels, exc.status_code, exc.problem, events=0)
-                raise
-            self._finish(started, labels, status, outcome, events=len(accepted.events))
-            return Response(_ENCODER.encode(accepted), status_code=status, media_type="application/json")
+        try:
+            if source is None:
+                raise UnknownSourceError(f"no source {source_id!r} is configured for provider {provider!r}")
+            accepted, status, outcome = await self._handle(request, source)
+        except GatewayError as exc:
+            self._finish(started, labels, (provider, source_id, exc.delivery_id), exc.status_code, exc.problem, 0)
+            raise
+        where = (provider, source_id, accepted.delivery_id)
+        self._finish(started, labels, where, status, outcome, len(accepted.events))
+        return Response(_ENCODER.encode(accepted), status_code=status, media_type="application/json")
 
     async def _handle(self, request: Request, source: Source) -> tuple[Accepted, int, str]:
         headers = dict(request.headers.items())
@@ -78,7 +78,6 @@ class WebhookEndpoint:
         received_at = format_utc(datetime.fromtimestamp(now, UTC))
         verified = VerifiedRequest(body=body, headers=headers, source=source.context, received_at=received_at)
         processed = process(source, verified, self._config.topics)
-        structlog.contextvars.bind_contextvars(delivery_id=processed.delivery_id)
         if processed.error is not None:
             await self._deliverer.deliver(processed.records)
             self._metrics.dead_letters.labels(source.provider, source.id, processed.error.reason).inc()
@@ -102,11 +101,21 @@ class WebhookEndpoint:
         )
         return accepted, 202, "spooled" if spooled else processed.outcome
 
-    def _finish(self, started: float, labels: tuple[str, str], status: int, outcome: str, *, events: int) -> None:
+    def _finish(
+        self,
+        started: float,
+        labels: tuple[str, str],
+        where: tuple[str, str, str | None],
+        status: int,
+        outcome: str,
+        events: int,
+    ) -> None:
+        """Count the request and log its one line (fields passed, not bound: this runs per request)."""
         elapsed = time.perf_counter() - started
-        self._metrics.requests.labels(labels[0], labels[1], outcome).inc()
-        self._metrics.request_duration.labels(*labels).observe(elapsed)
-        _log.info("webhook", outcome=outcome, status=status, events=events, duration_ms=round(elapsed * 1000, 3))
+        self._metrics.request_done(labels[0], labels[1], outcome, elapsed)
+        provider, source, delivery = where
+        _log.info("webhook", source=source, provider=provider, delivery_id=delivery, outcome=outcome, status=status,
+                  events=events, duration_ms=round(elapsed * 1000, 3))
 
 
 def _first_answer(source_id: str, key: str, events: int) -> Accepted:

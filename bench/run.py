@@ -1,0 +1,235 @@
+"""``python -m bench.run``: the gateway against two baselines, in one run, on one real broker.
+
+Drives each server with wrk (64 connections, every request a different
+booking), reports requests/s, p50/p99 latency and errors, and the gateway's
+ratios to the baselines measured in the same run. ``--memory`` instead runs
+the gateway alone to 1M requests and reports its RSS at 100k and at 1M.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import msgspec
+
+from gateway.broker import EmbeddedBroker, free_port
+from gateway.config import TopicSettings
+from gateway.topics import ensure_topics
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKEN = "bench-token"
+FASTAPI_TOPIC = "bench.fastapi.v1"
+
+
+class WrkResult(msgspec.Struct):
+    requests: int
+    duration_us: int
+    p50_us: int
+    p99_us: int
+    max_us: int
+    errors: int
+
+    @property
+    def rate(self) -> float:
+        return self.requests / (self.duration_us / 1e6)
+
+
+@dataclass
+class Server:
+    name: str
+    command: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+    process: subprocess.Popen[bytes] | None = None
+    port: int = 0
+
+    def start(self, port: int) -> None:
+        self.port = port
+        command = [part.replace("{port}", str(port)) for part in self.command]
+        self.process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **self.env},
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        _wait_listening(port, self.process)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+            self.process = None
+
+
+def _wait_listening(port: int, process: subprocess.Popen[bytes], timeout_s: float = 30) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited: {process.stderr.read().decode() if process.stderr else ''}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                time.sleep(0.5)  # let the lifespan finish connecting to the broker
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+def gateway_config(bootstrap: str, port: int, workdir: Path, workers: int) -> Path:
+    workdir.mkdir(parents=True, exist_ok=True)
+    path = workdir / "gateway.toml"
+    path.write_text(f"""
+[server]
+host = "127.0.0.1"
+port = {port}
+[kafka]
+bootstrap_servers = "{bootstrap}"
+idempotence = false
+[topics]
+partitions = 1
+[spool]
+path = "{workdir / 'spool'}"
+[[sources]]
+id = "picktime"
+provider = "picktime"
+auth = "token"
+secret = "{TOKEN}"
+""")
+    return path
+
+
+def wrk(port: int, seconds: int, connections: int, run_id: str) -> WrkResult:
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s", "-s", str(ROOT / "bench/unique.lua"),
+               f"http://127.0.0.1:{port}/webhooks/picktime", "--", run_id, TOKEN, "/webhooks/picktime"]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    line = next(line for line in output.splitlines() if line.startswith("BENCH "))
+    return msgspec.json.decode(line.removeprefix("BENCH "), type=WrkResult)
+
+
+def servers(bootstrap: str, config: Path, workers: int) -> list[Server]:
+    python = sys.executable
+    uvicorn = [python, "-m", "uvicorn", "--port", "{port}", "--no-access-log", "--log-level", "warning"]
+    return [
+        Server("starlette floor", [*uvicorn, "bench.baseline_starlette:app"]),
+        Server("fastapi receiver", [*uvicorn, "bench.baseline_fastapi:app"],
+               env={"BENCH_BOOTSTRAP": bootstrap, "BENCH_TOPIC": FASTAPI_TOPIC}),
+        Server("gateway", [python, "-m", "gateway", "serve", "--config", str(config), "--workers", str(workers)]),
+    ]
+
+
+def compare(args: argparse.Namespace, broker: EmbeddedBroker, workdir: Path) -> int:
+    results: dict[str, list[WrkResult]] = {}
+    for round_number in range(args.rounds):
+        port = free_port()
+        config = gateway_config(broker.bootstrap_servers, port, workdir / f"round{round_number}", args.workers)
+        for server in servers(broker.bootstrap_servers, config, args.workers):
+            server.start(port)
+            try:
+                wrk(port, args.warmup, args.connections, f"warm{round_number}")
+                result = wrk(port, args.seconds, args.connections, f"r{round_number}{server.name[:3]}")
+            finally:
+                server.stop()
+            results.setdefault(server.name, []).append(result)
+            print(f"round {round_number + 1} {server.name:<17} {result.rate:8.0f} req/s  "
+                  f"p50 {result.p50_us / 1000:6.1f} ms  p99 {result.p99_us / 1000:6.1f} ms  errors {result.errors}",
+                  flush=True)
+    return report(results, args)
+
+
+def report(results: dict[str, list[WrkResult]], args: argparse.Namespace) -> int:
+    rate = {name: statistics.median(r.rate for r in runs) for name, runs in results.items()}
+    p99 = {name: max(r.p99_us for r in runs) / 1000 for name, runs in results.items()}
+    errors = {name: sum(r.errors for r in runs) for name, runs in results.items()}
+    print(f"\n{args.connections} connections, {args.seconds} s x {args.rounds} rounds, gateway workers={args.workers}")
+    print(f"{'server':<18}{'req/s (median)':>16}{'p99 ms (worst)':>16}{'errors':>8}")
+    for name in results:
+        print(f"{name:<18}{rate[name]:>16.0f}{p99[name]:>16.1f}{errors[name]:>8}")
+    vs_fastapi = rate["gateway"] / rate["fastapi receiver"]
+    vs_floor = rate["gateway"] / rate["starlette floor"]
+    print(f"\ngateway / fastapi receiver = {vs_fastapi:.2f}x   (target >= 2.5x)")
+    print(f"gateway / starlette floor  = {vs_floor:.2f}x   (target >= 0.5x)")
+    print(f"gateway p99 = {p99['gateway']:.1f} ms   (target <= 50 ms); gateway errors = {errors['gateway']} (target 0)")
+    met = vs_fastapi >= 2.5 and vs_floor >= 0.5 and p99["gateway"] <= 50 and errors["gateway"] == 0
+    print("targets met" if met else "targets NOT met")
+    return 0
+
+
+def _rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def _worker_pids(parent: int) -> list[int]:
+    children = Path(f"/proc/{parent}/task/{parent}/children")
+    found = [int(pid) for pid in children.read_text().split()] if children.exists() else []
+    return found or [parent]
+
+
+def _requests_served(port: int) -> int:
+    import urllib.request
+
+    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+    return int(sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+                   if line.startswith("gateway_requests_total{")))
+
+
+def memory(args: argparse.Namespace, broker: EmbeddedBroker, workdir: Path) -> int:
+    port = free_port()
+    config = gateway_config(broker.bootstrap_servers, port, workdir / "memory", 1)
+    [gateway] = [server for server in servers(broker.bootstrap_servers, config, 1) if server.name == "gateway"]
+    gateway.start(port)
+    assert gateway.process is not None
+    load = subprocess.Popen(["wrk", "-t2", f"-c{args.connections}", "-d3600s", "--timeout", "5s",
+                             "-s", str(ROOT / "bench/unique.lua"), f"http://127.0.0.1:{port}/webhooks/picktime",
+                             "--", "mem", TOKEN, "/webhooks/picktime"], stdout=subprocess.DEVNULL)
+    marks = [10_000, 100_000, 250_000, 500_000, 750_000, 1_000_000]
+    started = time.monotonic()
+    try:
+        while marks:
+            time.sleep(1)
+            served = _requests_served(port)
+            if served >= marks[0]:
+                rss = sum(_rss_kib(pid) for pid in _worker_pids(gateway.process.pid))
+                print(f"{served:>9} requests  RSS {rss / 1024:7.1f} MiB  ({time.monotonic() - started:5.0f} s)",
+                      flush=True)
+                marks.pop(0)
+    finally:
+        load.terminate()
+        load.wait()
+        gateway.stop()
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=15, help="measured seconds per server per round")
+    parser.add_argument("--warmup", type=int, default=3, help="warm-up seconds before each measurement")
+    parser.add_argument("--rounds", type=int, default=2, help="rounds (servers alternate within a round)")
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--workers", type=int, default=1, help="gateway workers")
+    parser.add_argument("--memory", action="store_true", help="run the gateway to 1M requests and report RSS")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        print("bench: wrk is not installed (Debian: apt-get install wrk)", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="gateway-bench-") as tmp:
+        workdir = Path(tmp)
+        with EmbeddedBroker("127.0.0.1", free_port(), log_path=workdir / "tansu.log") as broker:
+            topics = TopicSettings(partitions=1)
+            asyncio.run(ensure_topics(broker.bootstrap_servers, topics))
+            asyncio.run(ensure_topics(broker.bootstrap_servers,
+                                      TopicSettings(canonical=FASTAPI_TOPIC, raw=FASTAPI_TOPIC + ".r",
+                                                    dead_letter=FASTAPI_TOPIC + ".d", partitions=1)))
+            return memory(args, broker, workdir) if args.memory else compare(args, broker, workdir)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,77 @@
+"""The spool: durable batches, exact accounting, slots per worker, orphans adopted, a hard limit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gateway.records import OutboundRecord
+from gateway.spool import Spool, SpooledBatch, SpoolFullError
+
+
+def _records(tag: str, size: int = 100) -> list[OutboundRecord]:
+    return [OutboundRecord(topic="t", key=tag.encode(), value=b"x" * size, headers=[("h", b"v")])]
+
+
+async def test_batches_come_back_oldest_first_and_accounting_is_exact(tmp_path: Path) -> None:
+    """Appended batches are read oldest first; removing one twice does not count it twice."""
+    spool = Spool(tmp_path, max_bytes=1 << 20)
+    await spool.open()
+    try:
+        for tag in ("a", "b", "c"):
+            await spool.append(_records(tag))
+        batches = await spool.oldest(10)
+        assert [batch.records[0].key for batch in batches] == [b"a", b"b", b"c"]
+        await spool.remove(batches[:1])
+        await spool.remove(batches[:1])
+        assert spool.records == 2 and spool.bytes == sum(batch.size for batch in batches[1:])
+    finally:
+        await spool.close()
+
+
+async def test_each_open_spool_claims_its_own_slot(tmp_path: Path) -> None:
+    """Two spools open on one folder (two workers) write to different files."""
+    first, second = Spool(tmp_path, 1 << 20), Spool(tmp_path, 1 << 20)
+    await first.open()
+    await second.open()
+    try:
+        assert first.path != second.path
+    finally:
+        await second.close()
+        await first.close()
+
+
+async def test_a_slot_nobody_holds_is_adopted_at_open(tmp_path: Path) -> None:
+    """Batches left in another worker's slot move into the next spool that opens, in order."""
+    first, second = Spool(tmp_path, 1 << 20), Spool(tmp_path, 1 << 20)
+    await first.open()
+    await second.open()
+    await second.append(_records("left-1"))
+    await second.append(_records("left-2"))
+    await second.close()
+    await first.close()
+    survivor = Spool(tmp_path, 1 << 20)
+    await survivor.open()
+    try:
+        assert [batch.records[0].key for batch in await survivor.oldest(10)] == [b"left-1", b"left-2"]
+        assert len(list(tmp_path.glob("spool-*.db"))) == 1
+    finally:
+        await survivor.close()
+
+
+async def test_full_spool_refuses_until_something_drains(tmp_path: Path) -> None:
+    """Past max_bytes an append raises SpoolFullError and the spool reports full until a batch is removed."""
+    spool = Spool(tmp_path, max_bytes=1000)
+    await spool.open()
+    try:
+        await spool.append(_records("a", 600))
+        with pytest.raises(SpoolFullError) as refused:
+            await spool.append(_records("b", 600))
+        assert refused.value.headers["Retry-After"]
+        assert spool.is_full
+        await spool.remove([SpooledBatch(batch.seq, [], batch.size) for batch in await spool.oldest(1)])
+        assert not spool.is_full
+        await spool.append(_records("b", 600))
+    finally:
+        await spool.close()
