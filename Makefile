@@ -18,6 +18,7 @@ run: install  ## install, then serve in dev mode with the embedded broker
 	$(BIN)/gateway dev
 
 typecheck: install
+	$(BIN)/ruff check gateway adapters schemas tests bench
 	$(BIN)/python -m mypy
 
 unit: install

@@ -103,21 +103,20 @@ def add_minutes(rfc3339_utc: str, minutes: int) -> str:
 
 def read_iso(value: str | None, field: str, repairs: list[str]) -> str | None:
     """``value`` read by from_iso; None when empty; an unreadable one kept as sent and noted in ``repairs``."""
-    if not value:
-        return None
-    try:
-        return from_iso(value)
-    except UnreadableTime as exc:
-        repairs.append(f"{field} {value!r} could not be read ({exc}); kept as sent")
-        return value
+    return _read_noted(value, field, repairs, keep_unreadable=True)
 
 
 def read_event_time(value: str | None, field: str, repairs: list[str]) -> str | None:
     """The time a change happened, read by from_iso; None (the time received) when empty or unreadable, noted."""
+    return _read_noted(value, field, repairs, keep_unreadable=False)
+
+
+def _read_noted(value: str | None, field: str, repairs: list[str], *, keep_unreadable: bool) -> str | None:
     if not value:
         return None
     try:
         return from_iso(value)
     except UnreadableTime as exc:
-        repairs.append(f"{field} {value!r} could not be read ({exc}); event time is the time received")
-        return None
+        outcome = "kept as sent" if keep_unreadable else "event time is the time received"
+        repairs.append(f"{field} {value!r} could not be read ({exc}); {outcome}")
+        return value if keep_unreadable else None

@@ -15,11 +15,25 @@ from adapters._fields import field_value
 from adapters._time import read_event_time, read_iso
 from adapters.base import Adapter, AdapterError, Change, Mapped, VerifiedRequest
 from schemas.appointlet import (
-    AppointletAttendee, AppointletBooking, AppointletBookingLinks, AppointletEnvelope, AppointletFieldAnswer,
-    AppointletMeeting, AppointletService,
+    AppointletAttendee,
+    AppointletBooking,
+    AppointletBookingLinks,
+    AppointletEnvelope,
+    AppointletFieldAnswer,
+    AppointletMeeting,
+    AppointletService,
 )
 from schemas.canonical import (
-    Attendee, Booking, BookingStatus, CustomField, Customer, EventData, EventType, Links, Location, Price,
+    Attendee,
+    Booking,
+    BookingStatus,
+    Customer,
+    CustomField,
+    EventData,
+    EventType,
+    Links,
+    Location,
+    Price,
 )
 
 __all__ = ["ADAPTER", "NAME", "map_request"]

@@ -9,6 +9,8 @@ import time
 from pathlib import Path
 from types import TracebackType
 
+from gateway.processes import terminate
+
 __all__ = ["BrokerError", "EmbeddedBroker", "free_port"]
 
 
@@ -79,16 +81,9 @@ class EmbeddedBroker:
 
     def stop(self) -> None:
         """Stop the broker (its in-memory data goes with it)."""
-        if self._process is None:
-            return
-        if self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
-        self._process = None
+        if self._process is not None:
+            terminate(self._process, timeout_s=5)
+            self._process = None
 
     def __enter__(self) -> EmbeddedBroker:
         self.start()

@@ -17,6 +17,7 @@ __all__ = [
     "OutboundRecord",
     "archive_record",
     "canonical_records",
+    "record_header",
     "safe_headers",
 ]
 
@@ -64,6 +65,14 @@ class DeliveryMeta(msgspec.Struct, frozen=True, kw_only=True):
 @functools.lru_cache(maxsize=1024)
 def _may_carry_credentials(name: str) -> bool:
     return name in _CREDENTIAL_HEADERS or any(word in name for word in _CREDENTIAL_WORDS)
+
+
+def record_header(headers: Sequence[tuple[str, bytes]], name: str) -> bytes | None:
+    """The first value of a Kafka record header, or None."""
+    for key, value in headers:
+        if key == name:
+            return value
+    return None
 
 
 def safe_headers(headers: Mapping[str, str]) -> dict[str, str]:

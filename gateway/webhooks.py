@@ -16,10 +16,10 @@ from gateway.body import read_limited_body
 from gateway.config import Config
 from gateway.dedupe import DedupeStore
 from gateway.delivery import Deliverer
+from gateway.envelope import event_id
 from gateway.errors import GatewayError, PayloadError, UnknownSourceError
 from gateway.keylocks import KeyedLocks
 from gateway.metrics import UNKNOWN_LABEL, Metrics
-from gateway.envelope import event_id
 from gateway.pipeline import Processed, delivery_id, process
 from gateway.sources import Source, SourceTable
 

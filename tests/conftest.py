@@ -15,6 +15,7 @@ import pytest
 
 from gateway.broker import EmbeddedBroker, free_port
 from gateway.config import TopicSettings
+from gateway.processes import terminate
 from gateway.topics import ensure_topics
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -150,12 +151,7 @@ def start_gateway(config_text: str, workdir: Path, *, wait_ready: bool = True) -
 
 
 def stop_gateway(gateway: GatewayProcess) -> None:
-    gateway.process.terminate()
-    try:
-        gateway.process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        gateway.process.kill()
-        gateway.process.wait()
+    terminate(gateway.process, timeout_s=15)
 
 
 @pytest.fixture(scope="session")

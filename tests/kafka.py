@@ -9,6 +9,8 @@ from typing import TypeAlias
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import ConsumerRecord
 
+from gateway.records import record_header
+
 __all__ = ["Record", "header", "read_until"]
 
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
@@ -16,11 +18,7 @@ Record: TypeAlias = ConsumerRecord[bytes, bytes]
 
 def header(record: Record, name: str) -> bytes | None:
     """The first value of a record header, or None."""
-    for key, value in record.headers:
-        if key == name:
-            found: bytes = value
-            return found
-    return None
+    return record_header(record.headers, name)
 
 
 async def read_until(

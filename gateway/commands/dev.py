@@ -7,9 +7,9 @@ import asyncio
 import os
 import signal
 import sys
-from types import FrameType
 from importlib import resources
 from pathlib import Path
+from types import FrameType
 
 from gateway.broker import EmbeddedBroker
 from gateway.commands import Command

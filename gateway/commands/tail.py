@@ -16,6 +16,7 @@ from gateway.commands._console import quiet_libraries, say
 from gateway.commands._consume import EndMarks, open_consumer
 from gateway.commands.dev import bundled_dev_config
 from gateway.config import TopicSettings, load_config
+from gateway.records import record_header
 from schemas.canonical import EVENT_TYPES, CloudEvent
 
 __all__ = ["COMMAND", "event_line"]
@@ -72,17 +73,9 @@ def event_line(event: CloudEvent) -> str:
             f"start {booking.start or '-'}  {title}  {who}").rstrip()
 
 
-def _header(record: Any, name: str) -> bytes | None:
-    for key, value in record.headers:
-        if key == name:
-            found: bytes = value
-            return found
-    return None
-
-
 def _render(record: Any, args: argparse.Namespace) -> str | None:
     """The line to print for ``record``, or None when the filters drop it."""
-    if args.types and (_header(record, "ce_type") or b"").decode() not in args.types:
+    if args.types and (record_header(record.headers, "ce_type") or b"").decode() not in args.types:
         return None
     if args.json and not args.providers:
         return bytes(record.value).decode("utf-8", errors="replace")
