@@ -41,11 +41,12 @@ def _digest(source: str, key: str) -> bytes:
     return hashlib.blake2b(f"{source}\n{key}".encode(), digest_size=16).digest()
 
 
-def _connect(path: Path) -> sqlite3.Connection:
+def _connect(path: Path, cache_kib: int) -> sqlite3.Connection:
     db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=5)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
-    db.execute("PRAGMA cache_size=-16384")
+    # A bounded page cache: memory stays flat however many deliveries the window holds.
+    db.execute(f"PRAGMA cache_size=-{cache_kib}")
     # Fewer, larger checkpoints: each one fsyncs.
     db.execute("PRAGMA wal_autocheckpoint=10000")
     return db
@@ -68,9 +69,9 @@ class DedupeStore:
 
     async def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._writer = _connect(self.path)
+        self._writer = _connect(self.path, cache_kib=8192)
         self._writer.executescript(_SCHEMA)
-        self._reader = _connect(self.path)
+        self._reader = _connect(self.path, cache_kib=2048)
 
     async def close(self) -> None:
         """Write what is pending, then close."""

@@ -20,10 +20,13 @@ def _serialize(event: dict[str, Any], **_: Any) -> bytes:
 
 
 def configure_logging(level: str = "info") -> None:
-    """JSON lines with ISO UTC timestamps, level and bound context; nothing below ``level``."""
+    """JSON lines with ISO UTC timestamps and level; nothing below ``level``.
+
+    Context is passed as fields, not bound in contextvars: merging them costs
+    a context copy on every line, and the per-request line names its own.
+    """
     structlog.configure(
         processors=[
-            structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
