@@ -50,8 +50,8 @@ def _all_acknowledged(acks: Sequence[Ack], expected: int) -> bool:
     return len(acks) == expected and all(ack.done() for ack in acks) and not any(failures)
 
 
-async def _wait_until(acks: Sequence[Ack], deadline: float) -> None:
-    """Wait for every ack or the deadline, without cancelling the acks (they may still land)."""
+async def _all_settled(acks: Sequence[Ack]) -> None:
+    """Wait until every ack is done; a timeout around this cancels only our waiter, never the acks."""
     pending = [ack for ack in acks if not ack.done()]
     if not pending:
         return
@@ -66,11 +66,7 @@ async def _wait_until(acks: Sequence[Ack], deadline: float) -> None:
 
     for ack in pending:
         ack.add_done_callback(one_done)
-    try:
-        async with asyncio.timeout_at(deadline):
-            await all_done
-    except TimeoutError:
-        pass
+    await all_done
 
 
 class Deliverer:
@@ -133,16 +129,18 @@ class Deliverer:
         return True
 
     async def _send_within_deadline(self, records: Sequence[OutboundRecord]) -> list[Ack]:
+        """Queue and await the records' acks under one deadline; the acks, however far they got."""
         acks: list[Ack] = []
         started = time.perf_counter()
-        deadline = asyncio.get_running_loop().time() + self._ack_timeout_s
         try:
-            async with asyncio.timeout_at(deadline):
+            async with asyncio.timeout(self._ack_timeout_s):
                 await self.publisher.enqueue(records, acks)
-        except (TimeoutError, BrokerUnavailable, KafkaError) as exc:
-            _log.warning("records not queued in time; spooling", error=type(exc).__name__)
+                await _all_settled(acks)
+        except (BrokerUnavailable, KafkaError) as exc:
+            _log.warning("records not queued; spooling", error=type(exc).__name__)
             return acks
-        await _wait_until(acks, deadline)
+        except TimeoutError:
+            pass
         if all(ack.done() for ack in acks):
             self._metrics.broker_ack.observe(time.perf_counter() - started)
             self._metrics.broker_up.set(1)
