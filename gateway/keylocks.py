@@ -9,6 +9,16 @@ from types import TracebackType
 __all__ = ["KeyedLocks"]
 
 
+class _Entry:
+    """A key's lock and how many holders and waiters it has."""
+
+    __slots__ = ("lock", "users")
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+        self.users = 0
+
+
 class _Hold:
     """``async with locks.hold(key)``: a plain class, as this sits on every request's path."""
 
@@ -22,9 +32,9 @@ class _Hold:
     async def __aenter__(self) -> None:
         entry = self._locks._entries.get(self._key)
         if entry is None:
-            entry = self._locks._entries[self._key] = [asyncio.Lock(), 0]
-        entry[1] += 1
-        self._lock = entry[0]
+            entry = self._locks._entries[self._key] = _Entry()
+        entry.users += 1
+        self._lock = entry.lock
         await self._lock.acquire()
 
     async def __aexit__(
@@ -33,8 +43,8 @@ class _Hold:
         assert self._lock is not None
         self._lock.release()
         entry = self._locks._entries[self._key]
-        entry[1] -= 1
-        if entry[1] == 0:
+        entry.users -= 1
+        if entry.users == 0:
             del self._locks._entries[self._key]
 
 
@@ -42,7 +52,7 @@ class KeyedLocks:
     """Serializes work on the same key (a delivery) while different keys run concurrently."""
 
     def __init__(self) -> None:
-        self._entries: dict[Hashable, list] = {}  # type: ignore[type-arg]
+        self._entries: dict[Hashable, _Entry] = {}
 
     def __len__(self) -> int:
         return len(self._entries)
