@@ -199,10 +199,20 @@ def _price_and_paid(item: AppointletBooking, service: AppointletService, repairs
     listed = _decimal(service.price, "object.service.price", repairs)
     charged = _decimal(item.payment_amount, "object.payment_amount", repairs)
     refunded = _decimal(item.payment_refunded, "object.payment_refunded", repairs)
-    amount, currency = (listed, service.currency) if listed is not None else (charged, item.payment_currency)
-    currency = currency or item.payment_currency or service.currency
-    price = None if amount is None else Price(amount=f"{amount:.2f}", currency=currency or None)
+    currency = item.payment_currency or service.currency or None
+    price = _price(service.price, listed, service.currency or currency) or _price(
+        item.payment_amount, charged, item.payment_currency or currency
+    )
     return price, _paid(listed, charged, refunded)
+
+
+def _price(sent: str | int | float | None, read: Decimal | None, currency: str | None) -> Price | None:
+    """The amount as read, or, when unreadable, as the vendor sent it (the contract's rule); None if not sent."""
+    if read is not None:
+        return Price(amount=f"{read:.2f}", currency=currency or None)
+    if sent is None or sent == "":
+        return None
+    return Price(amount=str(sent), currency=currency or None)
 
 
 def _paid(listed: Decimal | None, charged: Decimal | None, refunded: Decimal | None) -> bool | None:
@@ -216,11 +226,11 @@ def _paid(listed: Decimal | None, charged: Decimal | None, refunded: Decimal | N
 
 
 def _decimal(value: str | int | float | None, field: str, repairs: list[str]) -> Decimal | None:
-    """An amount to compute with; an unreadable one is left out (and noted), as price and paid depend on it."""
+    """An amount to compute with; an unreadable one is noted, and kept out of working out ``paid``."""
     try:
         return parse_decimal(value)
     except UnreadableAmount as exc:
-        repairs.append(f"{field} {exc}; left out")
+        repairs.append(f"{field} {exc}; not used to work out paid")
         return None
 
 

@@ -119,12 +119,13 @@ def test_time_out_of_datetime_range_is_kept_as_sent() -> None:
     assert change.data.repairs and "kept as sent" in change.data.repairs[0]
 
 
-def test_absurd_amount_is_left_out() -> None:
-    """An amount with a million-digit exponent is not formatted: it is left out and noted."""
+def test_absurd_amount_is_kept_as_sent_not_expanded() -> None:
+    """An amount with a million-digit exponent is never formatted: the price keeps the text as sent, noted."""
     body = b'{"type":"booking","action":"confirmed","object":{"id":1,"payment_amount":"1e999999999"}}'
     [change] = map_request(_request(body)).changes
-    assert change.data.booking.price is None
-    assert "not a plausible amount; left out" in change.data.repairs[0]
+    assert change.data.booking.price is not None and change.data.booking.price.amount == "1e999999999"
+    assert change.data.booking.paid is None
+    assert "not a plausible amount; not used to work out paid" in change.data.repairs[0]
 
 
 def _maps_or_refuses(body: bytes) -> None:
