@@ -7,7 +7,7 @@ from types import MappingProxyType
 from adapters import appointlet, oncehub, picktime, schedulingkit, timekit
 from adapters.base import Adapter
 
-__all__ = ["ADAPTERS", "get_adapter"]
+__all__ = ["ADAPTERS"]
 
 _MODULES = (picktime, timekit, oncehub, schedulingkit, appointlet)
 
@@ -24,7 +24,3 @@ def _register() -> MappingProxyType[str, Adapter]:
 
 ADAPTERS = _register()
 
-
-def get_adapter(name: str) -> Adapter | None:
-    """The adapter registered under ``name``, or None."""
-    return ADAPTERS.get(name)

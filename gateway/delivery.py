@@ -183,8 +183,7 @@ class Deliverer:
             await self.publisher.enqueue(records, acks)
         except (BrokerUnavailable, KafkaError) as exc:
             _log.warning("relay could not queue records", error=type(exc).__name__, spooled=self.spool.records)
-        if acks:
-            await asyncio.wait(acks)
+        await _all_settled(acks)
         if not _all_acknowledged(acks, len(records)):
             self._metrics.broker_up.set(0)
             _log.warning("relay: broker did not acknowledge; will retry", spooled=self.spool.records)
@@ -200,7 +199,7 @@ class Deliverer:
         if not self._in_flight:
             return
         settling, self._in_flight = self._in_flight, []
-        await asyncio.wait([ack for item in settling for ack in item.acks])
+        await _all_settled([ack for item in settling for ack in item.acks])
         landed = [
             SpooledBatch(item.seq, [], item.size)
             for item in settling

@@ -10,7 +10,6 @@ __all__ = [
     "BodyTooLargeError",
     "GatewayError",
     "PayloadError",
-    "PublishError",
     "UnknownSourceError",
 ]
 
@@ -83,15 +82,3 @@ class PayloadError(GatewayError):
         if self.position is not None:
             found["position"] = self.position
         return found
-
-
-class PublishError(GatewayError):
-    """The broker did not acknowledge in time; the sender should retry."""
-
-    status_code = 503
-    problem = "broker-unavailable"
-    title = "Events could not be stored"
-    retriable = True
-
-    def __init__(self, detail: str, *, retry_after_s: int = 5) -> None:
-        super().__init__(detail, headers={"Retry-After": str(retry_after_s)})

@@ -54,8 +54,5 @@ class KeyedLocks:
     def __init__(self) -> None:
         self._entries: dict[Hashable, _Entry] = {}
 
-    def __len__(self) -> int:
-        return len(self._entries)
-
     def hold(self, key: Hashable) -> _Hold:
         return _Hold(self, key)

@@ -33,9 +33,11 @@ class Processed(msgspec.Struct, frozen=True, kw_only=True):
 
     @property
     def outcome(self) -> str:
-        if self.error is not None:
-            return "dead-lettered"
-        return "accepted" if self.event_ids else "ignored"
+        return "dead-lettered" if self.error is not None else _outcome(self.event_ids)
+
+
+def _outcome(event_ids: list[str]) -> str:
+    return "accepted" if event_ids else "ignored"
 
 
 def delivery_id(source_id: str, key: str) -> str:
@@ -58,8 +60,7 @@ def process(source: Source, request: VerifiedRequest, topics: TopicSettings) -> 
     events = build_events(request, mapped, key)
     event_ids = [event.id for event in events]
     processed_id = delivery_id(source.id, key)
-    outcome = "accepted" if events else "ignored"
-    meta = _meta(source, request, key, processed_id, outcome, event_ids=event_ids)
+    meta = _meta(source, request, key, processed_id, _outcome(event_ids), event_ids=event_ids)
     records = canonical_records(topics.canonical, events)
     records.append(archive_record(topics.raw, request.body, meta))
     return Processed(
