@@ -73,7 +73,7 @@ def create_app(config: Config, env: Mapping[str, str] | None = None, workers: in
     max_request = max(1_048_576, config.server.max_body_bytes + _RECORD_OVERHEAD_BYTES)
     publisher = Publisher(config.kafka, config.topics, max_request_size=max_request)
     spool = Spool(config.spool.path, config.spool.max_bytes // workers)
-    deliverer = Deliverer(publisher, spool, metrics, ack_timeout_s=config.kafka.ack_timeout_ms / 1000)
+    deliverer = Deliverer(publisher, spool, metrics)
     dedupe = DedupeStore(config.spool.path, config.dedupe.window_s)
     webhook = WebhookEndpoint(config, sources, deliverer, dedupe, metrics)
 

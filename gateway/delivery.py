@@ -17,10 +17,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import structlog
-from aiokafka.errors import KafkaError
 
 from gateway.metrics import Metrics
-from gateway.publisher import Ack, BrokerUnavailable, Publisher
+from gateway.publisher import BatchOutcome, BrokerUnavailable, PendingBatch, Publisher
 from gateway.records import OutboundRecord
 from gateway.spool import Spool, SpooledBatch
 
@@ -36,47 +35,36 @@ _SHUTDOWN_DRAIN_S = 10.0
 
 @dataclass(slots=True)
 class _InFlight:
-    """A timed-out send whose records were spooled but may still be acknowledged."""
+    """A send that missed its deadline: its records were spooled, but its batches may still be acknowledged."""
 
     seq: int
     size: int
-    acks: list[Ack]
-    complete: bool
+    batches: list[PendingBatch]
 
 
-def _all_acknowledged(acks: Sequence[Ack], expected: int) -> bool:
-    """True when every one of ``expected`` records was acknowledged (retrieves every failure)."""
-    failures = [ack.exception() for ack in acks if ack.done() and not ack.cancelled()]
-    return len(acks) == expected and all(ack.done() for ack in acks) and not any(failures)
+async def _acked_in_time(batches: Sequence[PendingBatch]) -> bool:
+    """True when every batch was acknowledged within its deadline."""
+    for batch in batches:
+        if not await batch.in_time:
+            return False
+    return True
 
 
-async def _all_settled(acks: Sequence[Ack]) -> None:
-    """Wait until every ack is done; a timeout around this cancels only our waiter, never the acks."""
-    pending = [ack for ack in acks if not ack.done()]
-    if not pending:
-        return
-    all_done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-    remaining = len(pending)
-
-    def one_done(_: Ack) -> None:
-        nonlocal remaining
-        remaining -= 1
-        if remaining == 0 and not all_done.done():
-            all_done.set_result(None)
-
-    for ack in pending:
-        ack.add_done_callback(one_done)
-    await all_done
+async def _all_acked(batches: Sequence[PendingBatch]) -> bool:
+    """Wait for every batch's outcome, however long aiokafka takes; True when all were acknowledged."""
+    if batches:
+        await asyncio.wait([batch.acked for batch in batches])
+    return all(batch.delivered for batch in batches)
 
 
 class Deliverer:
     """Publisher plus spool plus relay: ``deliver`` returns once the records are safe."""
 
-    def __init__(self, publisher: Publisher, spool: Spool, metrics: Metrics, ack_timeout_s: float) -> None:
+    def __init__(self, publisher: Publisher, spool: Spool, metrics: Metrics) -> None:
         self.publisher = publisher
         self.spool = spool
         self._metrics = metrics
-        self._ack_timeout_s = ack_timeout_s
+        publisher.listen(self._batch_outcome)
         self._in_flight: list[_InFlight] = []
         self._wake = asyncio.Event()
         self._relay: asyncio.Task[None] | None = None
@@ -115,39 +103,33 @@ class Deliverer:
 
     async def deliver(self, records: Sequence[OutboundRecord]) -> bool:
         """Return once the records are acknowledged (False) or spooled (True); SpoolFullError otherwise."""
+        batches: list[PendingBatch] = []
         if self.spool.is_empty and not self._in_flight and self.publisher.connected:
-            acks = await self._send_within_deadline(records)
-            if _all_acknowledged(acks, len(records)):
-                return False
-        else:
-            acks = []
+            try:
+                batches = self.publisher.append(records)
+            except BrokerUnavailable as exc:
+                _log.warning("records not queued; spooling", error=type(exc).__name__)
+            else:
+                if await _acked_in_time(batches):
+                    return False
         seq, size = await self.spool.append(records)
         self._update_spool_metrics()
-        if any(not ack.done() for ack in acks):
-            self._in_flight.append(_InFlight(seq, size, acks, complete=len(acks) == len(records)))
+        if any(not batch.acked.done() for batch in batches):
+            self._in_flight.append(_InFlight(seq, size, batches))
         self._wake.set()
         return True
 
-    async def _send_within_deadline(self, records: Sequence[OutboundRecord]) -> list[Ack]:
-        """Queue and await the records' acks under one deadline; the acks, however far they got."""
-        acks: list[Ack] = []
-        started = time.perf_counter()
-        try:
-            async with asyncio.timeout(self._ack_timeout_s):
-                await self.publisher.enqueue(records, acks)
-                await _all_settled(acks)
-        except (BrokerUnavailable, KafkaError) as exc:
-            _log.warning("records not queued; spooling", error=type(exc).__name__)
-            return acks
-        except TimeoutError:
-            pass
-        if all(ack.done() for ack in acks):
-            self._metrics.broker_ack.observe(time.perf_counter() - started)
+    def _batch_outcome(self, batch: PendingBatch, outcome: BatchOutcome) -> None:
+        """The publisher's report on one batch (shared by many requests): metrics, and a warning when it failed."""
+        if outcome == "acked":
+            self._metrics.broker_ack.observe(time.perf_counter() - batch.created)
             self._metrics.broker_up.set(1)
+            return
+        self._metrics.broker_up.set(0)
+        if outcome == "late":
+            _log.warning("broker did not acknowledge in time; spooling", ack_timeout_s=self.publisher.ack_deadline_s)
         else:
-            self._metrics.broker_up.set(0)
-            _log.warning("broker did not acknowledge in time; spooling", ack_timeout_s=self._ack_timeout_s)
-        return acks
+            _log.warning("broker refused a batch; its records are spooled", error=type(batch.error).__name__)
 
     async def _relay_forever(self) -> None:
         backoff = _BACKOFF_MIN_S
@@ -178,13 +160,12 @@ class Deliverer:
             # A send timed out while we read: settle it first, or its batch could go out twice.
             return True
         records = [record for batch in batches for record in batch.records]
-        acks: list[Ack] = []
         try:
-            await self.publisher.enqueue(records, acks)
-        except (BrokerUnavailable, KafkaError) as exc:
+            sent = self.publisher.append(records)
+        except BrokerUnavailable as exc:
             _log.warning("relay could not queue records", error=type(exc).__name__, spooled=self.spool.records)
-        await _all_settled(acks)
-        if not _all_acknowledged(acks, len(records)):
+            return False
+        if not await _all_acked(sent):
             self._metrics.broker_up.set(0)
             _log.warning("relay: broker did not acknowledge; will retry", spooled=self.spool.records)
             return False
@@ -199,11 +180,11 @@ class Deliverer:
         if not self._in_flight:
             return
         settling, self._in_flight = self._in_flight, []
-        await _all_settled([ack for item in settling for ack in item.acks])
+        await _all_acked([batch for item in settling for batch in item.batches])
         landed = [
             SpooledBatch(item.seq, [], item.size)
             for item in settling
-            if item.complete and _all_acknowledged(item.acks, len(item.acks))
+            if all(batch.delivered for batch in item.batches)
         ]
         if landed and self.spool.is_open:
             await self.spool.remove(landed)

@@ -1,32 +1,51 @@
-"""The one Kafka producer: connects (and reconnects at start) in the background, sends with acks=all."""
+"""The one Kafka producer, with records of concurrent requests sharing batches.
+
+Requests append their records to one open batch per topic-partition and
+wait on that batch: one future, one produce request, one acknowledgement
+for every request whose records it carries, where ``AIOKafkaProducer.send``
+would cost a coroutine, a future and a metadata record per record. The
+batches go through aiokafka's own batch API (``create_batch``/``send_batch``),
+so its sender, retries, idempotence and compression stay in charge.
+
+A batch stays open until aiokafka's sender takes it (while one produce
+request is in flight, the next batch fills), it is full, or it carries a
+large record (which goes alone, so a broker refusing it fails no one else).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, Literal
 
 import msgspec
 import structlog
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
+from aiokafka.partitioner import murmur2
 
 from gateway.config import KafkaSettings, TopicSettings
 from gateway.records import OutboundRecord
 from gateway.topics import topic_names
 
-__all__ = ["Ack", "BrokerUnavailable", "Publisher", "Readiness"]
+__all__ = ["BrokerUnavailable", "PendingBatch", "Publisher", "Readiness"]
 
 _log = structlog.get_logger("gateway.publisher")
 _READINESS_CACHE_S = 1.0
 _CONNECT_RETRY_S = 1.0
+# A record above this share of the batch size goes in a batch of its own.
+_ALONE_FRACTION = 4
+# Partition choices remembered per key (a source's raw records all share one key).
+_PARTITION_CACHE_SIZE = 4096
 
-Ack = asyncio.Future[object]
-"""Resolves when the broker acknowledged one record (or fails with the broker's error)."""
+BatchOutcome = Literal["acked", "failed", "late"]
+BatchListener = Callable[["PendingBatch", BatchOutcome], None]
+"""Told of each batch's ack or failure, and of its deadline passing before either."""
 
 
 class BrokerUnavailable(Exception):
-    """The producer is not connected (yet): records cannot even be queued."""
+    """Records cannot even be queued: the producer is not connected, or a topic's partitions are unknown."""
 
 
 class Readiness(msgspec.Struct, frozen=True, kw_only=True):
@@ -37,21 +56,97 @@ class Readiness(msgspec.Struct, frozen=True, kw_only=True):
     detail: str | None = None
 
 
+class PendingBatch:
+    """One batch of records for one topic-partition, shared by the requests whose records it carries.
+
+    ``acked`` is the broker's outcome (a result, or the error), whenever it
+    comes. ``in_time`` resolves first: True once acked, False if the batch
+    failed or no ack came within the deadline.
+    """
+
+    __slots__ = ("acked", "builder", "created", "in_time", "_listener", "_timer")
+
+    def __init__(
+        self, builder: Any, deadline_s: float, loop: asyncio.AbstractEventLoop, listener: BatchListener | None
+    ) -> None:
+        self.builder = builder
+        self.created = time.perf_counter()
+        self.acked: asyncio.Future[None] = loop.create_future()
+        self.in_time: asyncio.Future[bool] = loop.create_future()
+        self._listener = listener
+        self._timer = loop.call_later(deadline_s, self._deadline_passed)
+        self.acked.add_done_callback(self._settled)
+
+    def append(self, record: OutboundRecord) -> bool:
+        """Add the record; False when the batch is closed (taken by the sender, or full)."""
+        return self.builder.append(timestamp=None, key=record.key, value=record.value,
+                                   headers=record.headers) is not None
+
+    def close(self) -> None:
+        """Take no more records."""
+        self.builder.close()
+
+    @property
+    def delivered(self) -> bool:
+        """True once the broker acknowledged the batch."""
+        return self.acked.done() and self.acked.exception() is None
+
+    @property
+    def error(self) -> BaseException | None:
+        """Why the batch failed, once it has."""
+        return self.acked.exception() if self.acked.done() else None
+
+    def _deadline_passed(self) -> None:
+        if not self.in_time.done():
+            self.in_time.set_result(False)
+            if self._listener is not None:
+                self._listener(self, "late")
+
+    def _settled(self, acked: asyncio.Future[None]) -> None:
+        self._timer.cancel()
+        delivered = acked.exception() is None
+        if not self.in_time.done():
+            self.in_time.set_result(delivered)
+        if self._listener is not None:
+            self._listener(self, "acked" if delivered else "failed")
+
+
 class Publisher:
     """Wraps one AIOKafkaProducer with acks=all, started and stopped with the app."""
 
-    def __init__(self, kafka: KafkaSettings, topics: TopicSettings, max_request_size: int) -> None:
+    def __init__(
+        self,
+        kafka: KafkaSettings,
+        topics: TopicSettings,
+        max_request_size: int,
+    ) -> None:
         self._kafka = kafka
         self._topic_names = topic_names(topics)
         self._max_request_size = max_request_size
+        self._deadline_s = kafka.ack_timeout_ms / 1000
+        self._alone_bytes = kafka.max_batch_bytes // _ALONE_FRACTION
+        self._listener: BatchListener | None = None
         self._producer: AIOKafkaProducer | None = None
         self._connector: asyncio.Task[None] | None = None
+        self._open: dict[tuple[str, int], PendingBatch] = {}
+        self._submitting: set[asyncio.Task[None]] = set()
+        self._partitions: dict[str, tuple[int, ...]] = {}
+        self._partition_of: dict[tuple[str, bytes], int] = {}
         self._readiness = Readiness(broker=False, detail="not connected yet")
         self._readiness_checked_at = 0.0
 
     @property
     def connected(self) -> bool:
         return self._producer is not None
+
+    @property
+    def ack_deadline_s(self) -> float:
+        """How long a request waits for its batches' acks before its records are spooled instead."""
+        return self._deadline_s
+
+    def listen(self, listener: BatchListener) -> None:
+        """Report every batch's outcome to ``listener`` (one listener)."""
+        self._listener = listener
 
     async def start(self) -> None:
         """Connect now if the broker answers, else keep trying in the background."""
@@ -67,8 +162,6 @@ class Publisher:
             acks="all",
             enable_idempotence=self._kafka.idempotence,
             linger_ms=self._kafka.linger_ms,
-            # One produce request per broker round trip carries a batch per partition:
-            # the 16 KiB default caps a busy gateway at a few thousand records a second.
             max_batch_size=self._kafka.max_batch_bytes,
             request_timeout_ms=self._kafka.request_timeout_ms,
             max_request_size=self._max_request_size,
@@ -79,7 +172,12 @@ class Publisher:
         except KafkaError:
             await producer.stop()
             return False
+        cluster = producer.client.cluster
+        cluster.add_listener(self._metadata_changed)
+        producer.client.set_topics(self._topic_names)
+        await producer.client.force_metadata_update()
         self._producer = producer
+        self._metadata_changed(cluster)
         _log.info("producer connected", bootstrap_servers=self._kafka.bootstrap_servers)
         return True
 
@@ -87,8 +185,19 @@ class Publisher:
         while not await self._connect_once():
             await asyncio.sleep(_CONNECT_RETRY_S)
 
+    def _metadata_changed(self, cluster: Any) -> None:
+        """Take the topics' partitions from fresh metadata (a partition count can grow)."""
+        known = {}
+        for topic in self._topic_names:
+            partitions = cluster.partitions_for_topic(topic)
+            if partitions:
+                known[topic] = tuple(sorted(partitions))
+        if known != self._partitions:
+            self._partitions = known
+            self._partition_of.clear()
+
     async def stop(self) -> None:
-        """Flush what is pending and disconnect."""
+        """Flush what is pending and disconnect; a batch nobody could send fails its waiters."""
         if self._connector is not None:
             self._connector.cancel()
             await asyncio.gather(self._connector, return_exceptions=True)
@@ -96,25 +205,77 @@ class Publisher:
             await self._producer.stop()
             self._producer = None
             _log.info("producer stopped")
+        for task in self._submitting:
+            task.cancel()
+        await asyncio.gather(*self._submitting, return_exceptions=True)
+        self._open.clear()
 
-    async def enqueue(self, records: Sequence[OutboundRecord], acks: list[Ack]) -> None:
-        """Queue every record for sending, appending one ack future per record to ``acks``.
+    def append(self, records: Sequence[OutboundRecord]) -> list[PendingBatch]:
+        """Add the records to open batches; the batches that now carry them (each once).
 
-        ``acks`` is filled as records are queued, so a caller that gives up
-        (a timeout) still knows which records may yet reach the broker.
-        Raises BrokerUnavailable when not connected, KafkaError on refusal.
+        Raises BrokerUnavailable, before adding any record, when a record
+        cannot be placed: the caller spools them all.
         """
         producer = self._producer
         if producer is None:
             raise BrokerUnavailable("the producer is not connected")
-        cluster = producer.client.cluster
-        for record in records:
-            # A topic of one partition needs no key hash (aiokafka's murmur2 is pure Python).
-            partitions = cluster.partitions_for_topic(record.topic)
-            partition = next(iter(partitions)) if partitions is not None and len(partitions) == 1 else None
-            acks.append(await producer.send(
-                record.topic, record.value, key=record.key, headers=record.headers, partition=partition
-            ))
+        placed = [(self._partition(record), record) for record in records]
+        batches: list[PendingBatch] = []
+        for partition, record in placed:
+            batch = self._append(producer, (record.topic, partition), record)
+            if batch not in batches:
+                batches.append(batch)
+        return batches
+
+    def _partition(self, record: OutboundRecord) -> int:
+        """Kafka's default partitioner for keyed records: murmur2 of the key, so each key keeps its order."""
+        partitions = self._partitions.get(record.topic)
+        if partitions is None:
+            self._ask_for_metadata()
+            raise BrokerUnavailable(f"no partitions known for topic {record.topic!r} (yet)")
+        if len(partitions) == 1:
+            return partitions[0]
+        key = record.key or b""
+        cached = self._partition_of.get((record.topic, key))
+        if cached is None:
+            if len(self._partition_of) >= _PARTITION_CACHE_SIZE:
+                self._partition_of.clear()
+            cached = self._partition_of[(record.topic, key)] = partitions[(murmur2(key) & 0x7FFFFFFF) % len(partitions)]
+        return cached
+
+    def _append(self, producer: AIOKafkaProducer, where: tuple[str, int], record: OutboundRecord) -> PendingBatch:
+        alone = len(record.value) > self._alone_bytes
+        batch = self._open.get(where)
+        if batch is not None and not alone and batch.append(record):
+            return batch
+        batch = PendingBatch(producer.create_batch(), self._deadline_s, asyncio.get_running_loop(), self._listener)
+        batch.append(record)  # an empty batch takes any record, whatever its size
+        if alone:
+            batch.close()
+        else:
+            self._open[where] = batch
+        task = asyncio.create_task(self._submit(producer, where, batch))
+        self._submitting.add(task)
+        task.add_done_callback(self._submitting.discard)
+        return batch
+
+    async def _submit(self, producer: AIOKafkaProducer, where: tuple[str, int], batch: PendingBatch) -> None:
+        """Hand the batch to aiokafka (after the partition's previous one is taken) and settle its futures."""
+        topic, partition = where
+        try:
+            sent = await producer.send_batch(batch.builder, topic, partition=partition)
+            await sent
+        except (KafkaError, asyncio.CancelledError) as exc:
+            batch.close()
+            if self._open.get(where) is batch:
+                del self._open[where]
+            batch.acked.set_exception(exc if isinstance(exc, KafkaError) else KafkaError("producer stopped"))
+        else:
+            batch.acked.set_result(None)
+
+    def _ask_for_metadata(self) -> None:
+        if self._producer is not None:
+            self._producer.client.force_metadata_update()
 
     async def readiness(self) -> Readiness:
         """Ask the broker for its topics, at most once a second."""

@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 
 from tests.conftest import BASIC, MAX_BODY_BYTES, ROTATED_TOKEN, TOKEN, GatewayProcess
+from tests.faults.rig import unique_booking
 
 PICKTIME = Path(__file__).parent / "adapters" / "testdata" / "picktime"
 PROBLEM = "application/problem+json"
@@ -147,3 +148,36 @@ def test_400_nonnumeric_content_length(gateway: GatewayProcess) -> None:
         conn.sendall(f"POST /webhooks/picktime?token={TOKEN} HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n".encode())
         answer = conn.recv(65536).decode(errors="replace")
     assert answer.startswith("HTTP/1.1 400"), answer[:200]
+
+
+def _metric_values(client: httpx.Client) -> dict[str, float]:
+    text = client.get("/metrics").text
+    return {series: float(value) for series, value in
+            (line.rsplit(" ", 1) for line in text.splitlines() if line and not line.startswith("#"))}
+
+
+def test_metrics_count_outcomes_events_and_broker_acks(client: httpx.Client) -> None:
+    """/metrics moves with traffic: outcomes by source, events by type, dead letters, duplicates, broker acks."""
+    before = _metric_values(client)
+    body = unique_booking("metrics", 1)
+    assert client.post(f"/webhooks/picktime?token={TOKEN}", content=body).status_code == 202
+    assert client.post(f"/webhooks/picktime?token={TOKEN}", content=body).status_code == 200
+    assert client.post("/webhooks/picktime?token=wrong", content=body).status_code == 401
+    assert client.post(f"/webhooks/picktime?token={TOKEN}", content=b'{"dataObject" {').status_code == 422
+    after = _metric_values(client)
+
+    def moved(name: str, **labels: str) -> float:
+        series = name + ("{" + ",".join(f'{key}="{labels[key]}"' for key in sorted(labels)) + "}" if labels else "")
+        return after.get(series, 0.0) - before.get(series, 0.0)
+
+    source = {"provider": "picktime", "source": "picktime"}
+    assert moved("gateway_requests_total", **source, outcome="accepted") == 1
+    assert moved("gateway_requests_total", **source, outcome="duplicate") == 1
+    assert moved("gateway_requests_total", **source, outcome="unauthenticated") == 1
+    assert moved("gateway_requests_total", **source, outcome="unprocessable-payload") == 1
+    assert moved("gateway_request_duration_seconds_count", **source) == 4
+    assert moved("gateway_canonical_events_total", provider="picktime", type="booking.created") == 1
+    assert moved("gateway_dead_letters_total", **source, reason="malformed-json") == 1
+    assert moved("gateway_duplicates_total", **source) == 1
+    assert moved("gateway_broker_ack_seconds_count") >= 1, "every acknowledged batch is timed"
+    assert after["gateway_broker_up"] == 1

@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-from aiokafka.errors import KafkaError
 
 from gateway.commands import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, Command
 from gateway.commands._console import quiet_libraries, say
@@ -18,7 +17,7 @@ from gateway.commands._consume import EndMarks, KafkaUnavailable, open_consumer
 from gateway.commands._progress import Progress
 from gateway.commands._replaying import Counts, Failed, Replayer, Window
 from gateway.config import Config, load_config
-from gateway.publisher import Ack, BrokerUnavailable, Publisher
+from gateway.publisher import BrokerUnavailable, PendingBatch, Publisher
 from gateway.records import OutboundRecord
 
 __all__ = ["COMMAND", "Summary"]
@@ -92,26 +91,31 @@ class _Sink:
 
     def __init__(self, publisher: Publisher | None) -> None:
         self._publisher = publisher
-        self._acks: list[Ack] = []
+        self._batches: set[PendingBatch] = set()
+        self._unacked = 0
         self.published = 0
 
     async def send(self, records: list[OutboundRecord]) -> None:
         if self._publisher is None or not records:
             return
         try:
-            await self._publisher.enqueue(records, self._acks)
-        except (KafkaError, BrokerUnavailable) as exc:
+            batches = self._publisher.append(records)
+        except BrokerUnavailable as exc:
             raise KafkaUnavailable(f"the broker refused republished events ({exc})") from None
-        if len(self._acks) >= _ACK_BATCH:
+        self._batches.update(batches)
+        self._unacked += len(records)
+        if self._unacked >= _ACK_BATCH:
             await self.flush()
 
     async def flush(self) -> None:
-        try:
-            await asyncio.gather(*self._acks)
-        except KafkaError as exc:
-            raise KafkaUnavailable(f"the broker did not acknowledge republished events ({exc})") from None
-        self.published += len(self._acks)
-        self._acks.clear()
+        if self._batches:
+            await asyncio.wait([batch.acked for batch in self._batches])
+        failed = next((batch.error for batch in self._batches if batch.error is not None), None)
+        if failed is not None:
+            raise KafkaUnavailable(f"the broker did not acknowledge republished events ({failed})")
+        self.published += self._unacked
+        self._batches.clear()
+        self._unacked = 0
 
 
 async def _publisher(config: Config) -> Publisher:
