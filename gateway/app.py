@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from typing import Any
 
 import msgspec
 import structlog
@@ -13,6 +14,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from gateway.config import Config, load_config
 from gateway.dedupe import DedupeStore
@@ -24,9 +26,9 @@ from gateway.problems import gateway_error_response, http_error_response, unexpe
 from gateway.publisher import Publisher
 from gateway.sources import build_sources
 from gateway.spool import Spool
-from gateway.webhooks import WebhookEndpoint
+from gateway.webhooks import WEBHOOK_PREFIX, WebhookEndpoint
 
-__all__ = ["CONFIG_ENV", "WORKERS_ENV", "app_from_environment", "create_app"]
+__all__ = ["CONFIG_ENV", "WORKERS_ENV", "GatewayApp", "app_from_environment", "create_app"]
 
 _log = structlog.get_logger("gateway.app")
 _ENCODER = msgspec.json.Encoder()
@@ -55,18 +57,37 @@ def _json(document: object, status: int = 200) -> Response:
     return Response(_ENCODER.encode(document), status_code=status, media_type="application/json")
 
 
+class GatewayApp(Starlette):
+    """Starlette for the lifespan and the operational routes; every ``/webhooks/...`` request straight to its endpoint.
+
+    The webhook endpoint answers every outcome itself (problem documents
+    included), so the one route that carries traffic skips the middleware
+    and routing layers.
+    """
+
+    def __init__(self, webhook: WebhookEndpoint, **settings: Any) -> None:
+        super().__init__(**settings)
+        self.webhook = webhook
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(WEBHOOK_PREFIX):
+            await self.webhook(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+
 CONFIG_ENV = "GATEWAY_CONFIG"
 WORKERS_ENV = "GATEWAY_WORKERS"
 
 
-def app_from_environment() -> Starlette:
+def app_from_environment() -> GatewayApp:
     """The app of one worker of ``serve --workers N``: the config file and N come from the environment."""
     config = load_config(os.environ[CONFIG_ENV])
     configure_logging(config.log.level)
     return create_app(config, workers=int(os.environ.get(WORKERS_ENV, "1")))
 
 
-def create_app(config: Config, env: Mapping[str, str] | None = None, workers: int = 1) -> Starlette:
+def create_app(config: Config, env: Mapping[str, str] | None = None, workers: int = 1) -> GatewayApp:
     """The gateway for a checked configuration (one of ``workers`` processes sharing the spool limit)."""
     sources = build_sources(config.sources, os.environ if env is None else env)
     metrics = Metrics()
@@ -113,12 +134,10 @@ def create_app(config: Config, env: Mapping[str, str] | None = None, workers: in
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics_endpoint, methods=["GET"]),
-        Route("/webhooks/{provider}", webhook.handle, methods=["POST"]),
-        Route("/webhooks/{provider}/{source}", webhook.handle, methods=["POST"]),
     ]
     handlers = {
         GatewayError: gateway_error_response,
         HTTPException: http_error_response,
         Exception: unexpected_error_response,
     }
-    return Starlette(routes=routes, exception_handlers=handlers, lifespan=lifespan)
+    return GatewayApp(webhook, routes=routes, exception_handlers=handlers, lifespan=lifespan)

@@ -45,7 +45,7 @@ class KafkaSettings(_Section, frozen=True):
     client_id: str = "booking-gateway"
     ack_timeout_ms: int = 1000
     request_timeout_ms: int = 30_000
-    linger_ms: int = 2
+    linger_ms: int = 0
     max_batch_bytes: int = 1_048_576
     compression: Literal["none", "gzip"] = "none"
 

@@ -6,8 +6,11 @@ events the first answer had, and when: the caller rebuilds the ids.
 
 SQLite in WAL mode with ``synchronous=NORMAL``: an entry survives a killed
 process (the WAL is in the OS's hands). Lookups read on the event loop (a
-primary-key SELECT); new entries are written behind, batched every
-``flush_interval_s`` on a thread of their own and visible to lookups
+primary-key SELECT) inside a read transaction renewed after each write and
+at least every ``flush_interval_s``, which spares two file-lock calls per
+lookup; other workers' entries are therefore seen within that interval, as
+they are written behind anyway. New entries are written behind, batched
+every ``flush_interval_s`` on a thread of their own and visible to lookups
 meanwhile. A SIGKILL can lose the last interval's entries: a retry of one of
 those is published again, under the same deterministic CloudEvent ids.
 """
@@ -66,6 +69,7 @@ class DedupeStore:
         self._writing: dict[bytes, tuple[int, int]] = {}
         self._flusher: asyncio.Task[None] | None = None
         self._pruned_at = 0.0
+        self._snapshot_at = 0.0
 
     async def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -92,10 +96,20 @@ class DedupeStore:
         pending = self._unwritten.get(digest) or self._writing.get(digest)
         if pending is not None:
             return pending[0] if pending[1] >= cutoff else None
+        if time.monotonic() - self._snapshot_at > self._flush_interval_s:
+            self._renew_snapshot()
         row = self._reader.execute(
             "SELECT events FROM seen_v2 WHERE digest = ? AND seen_at >= ?", (digest, cutoff)
         ).fetchone()
         return None if row is None else int(row[0])
+
+    def _renew_snapshot(self) -> None:
+        """End the lookups' read transaction and open the next: it sees every entry committed so far."""
+        assert self._reader is not None
+        if self._reader.in_transaction:
+            self._reader.execute("COMMIT")
+        self._reader.execute("BEGIN")
+        self._snapshot_at = time.monotonic()
 
     def remember(self, source: str, key: str, events: int, now: float | None = None) -> None:
         """Record that a delivery was answered with ``events`` events; written within ``flush_interval_s``."""
@@ -114,6 +128,8 @@ class DedupeStore:
         rows = [(digest, events, moment) for digest, (events, moment) in self._writing.items()]
         try:
             await asyncio.get_running_loop().run_in_executor(self._executor, self._write, rows)
+            if self._reader is not None:
+                self._renew_snapshot()  # before the entries leave memory, so lookups never miss them
         except sqlite3.Error as exc:
             _log.error("dedupe entries not written; retries of these deliveries will publish again",
                        entries=len(rows), error=str(exc))

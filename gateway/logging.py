@@ -1,18 +1,49 @@
-"""Structured JSON logs on stdout, configured once."""
+"""Structured JSON logs on stdout, configured once.
+
+Every line goes through one sink. Lifecycle and warning lines come from
+structlog's processor chain; the one line per request is a Struct encoded
+straight into the same sink with the same fields (``event``, ..., ``level``,
+``timestamp``), as it is written thousands of times a second.
+"""
 
 from __future__ import annotations
 
 import logging
 import sys
+import time
 from typing import Any
 
 import msgspec
 import structlog
 
-__all__ = ["configure_logging"]
+from gateway.clock import log_timestamp
+
+__all__ = ["configure_logging", "log_request"]
 
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
 _ENCODER = msgspec.json.Encoder()
+
+
+class RequestLine(msgspec.Struct, frozen=True, kw_only=True):
+    """The line each webhook request leaves: who sent it, what became of it, how long it took."""
+
+    event: str
+    source: str
+    provider: str
+    delivery_id: str | None
+    outcome: str
+    status: int
+    events: int
+    duration_ms: float
+    level: str
+    timestamp: str
+
+
+class _Sink:
+    """Where lines go, and whether request lines (level info) are wanted."""
+
+    logger: structlog.BytesLogger = structlog.BytesLogger(sys.stdout.buffer)
+    requests_wanted: bool = True
 
 
 def _serialize(event: dict[str, Any], **_: Any) -> bytes:
@@ -25,6 +56,8 @@ def configure_logging(level: str = "info") -> None:
     Context is passed as fields, not bound in contextvars: merging them costs
     a context copy on every line, and the per-request line names its own.
     """
+    _Sink.logger = structlog.BytesLogger(sys.stdout.buffer)
+    _Sink.requests_wanted = _LEVELS[level] <= logging.INFO
     structlog.configure(
         processors=[
             structlog.processors.add_log_level,
@@ -33,6 +66,18 @@ def configure_logging(level: str = "info") -> None:
             structlog.processors.JSONRenderer(serializer=_serialize),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(_LEVELS[level]),
-        logger_factory=structlog.BytesLoggerFactory(sys.stdout.buffer),
+        logger_factory=lambda *_: _Sink.logger,
         cache_logger_on_first_use=True,
     )
+
+
+def log_request(
+    source: str, provider: str, delivery_id: str | None, outcome: str, status: int, events: int, seconds: float
+) -> None:
+    """Write the request's line (level info), unless the configured level is above info."""
+    if not _Sink.requests_wanted:
+        return
+    line = RequestLine(event="webhook", source=source, provider=provider, delivery_id=delivery_id, outcome=outcome,
+                       status=status, events=events, duration_ms=round(seconds * 1000, 3), level="info",
+                       timestamp=log_timestamp(time.time()))
+    _Sink.logger.msg(_ENCODER.encode(line))

@@ -79,6 +79,7 @@ class Metrics:
         )
         self._request_counters: dict[tuple[str, str, str], Counter] = {}
         self._request_timers: dict[tuple[str, str], Histogram] = {}
+        self._event_counters: dict[tuple[str, str], Counter] = {}
 
     def request_done(self, provider: str, source: str, outcome: str, seconds: float) -> None:
         """Count one answered request and its duration (label children cached: this runs per request)."""
@@ -91,6 +92,16 @@ class Metrics:
             timer = self._request_timers[key[:2]] = self.request_duration.labels(provider, source)
         counter.inc()
         timer.observe(seconds)
+
+    def events_published(self, provider: str, event_types: list[str]) -> None:
+        """Count a request's canonical events by type (label children cached: this runs per request)."""
+        for event_type in event_types:
+            counter = self._event_counters.get((provider, event_type))
+            if counter is None:
+                counter = self._event_counters[(provider, event_type)] = self.canonical_events.labels(
+                    provider, event_type
+                )
+            counter.inc()
 
     def render(self) -> bytes:
         """The Prometheus text exposition of every series (of every worker, with several)."""

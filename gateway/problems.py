@@ -13,7 +13,16 @@ from starlette.responses import Response
 
 from gateway.errors import PROBLEM_TYPE_BASE, GatewayError
 
-__all__ = ["PROBLEM_CONTENT_TYPE", "gateway_error_response", "http_error_response", "problem_response", "unexpected_error_response"]
+__all__ = [
+    "PROBLEM_CONTENT_TYPE",
+    "gateway_error_response",
+    "gateway_problem",
+    "http_error_response",
+    "http_problem",
+    "internal_error_problem",
+    "problem_response",
+    "unexpected_error_response",
+]
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 _ENCODER = msgspec.json.Encoder()
@@ -38,35 +47,50 @@ def problem_response(
     return Response(_ENCODER.encode(document), status_code=status, headers=headers, media_type=PROBLEM_CONTENT_TYPE)
 
 
-async def gateway_error_response(request: Request, exc: Exception) -> Response:
-    """The handler for GatewayError and its subclasses."""
-    assert isinstance(exc, GatewayError)
+def gateway_problem(exc: GatewayError, path: str) -> Response:
+    """The problem document for a GatewayError raised while handling ``path``."""
     return problem_response(
         exc.status_code,
         exc.problem_type,
         exc.title,
         exc.detail,
-        instance=request.url.path,
+        instance=path,
         headers=exc.headers,
         extensions=exc.extensions(),
     )
 
 
+def http_problem(
+    status: int, method: str, path: str, detail: str | None = None, headers: Mapping[str, str] | None = None
+) -> Response:
+    """A plain HTTP error (no such route, wrong method) as a problem document."""
+    phrase = HTTPStatus(status).phrase
+    slug = phrase.lower().replace(" ", "-")
+    text = detail if detail and detail != phrase else f"{method} {path}: {phrase.lower()}"
+    return problem_response(status, PROBLEM_TYPE_BASE + slug, phrase, text, instance=path, headers=headers)
+
+
+def internal_error_problem(path: str) -> Response:
+    """The answer to a bug: 500, without internals (the caller logs the traceback)."""
+    return problem_response(
+        500, PROBLEM_TYPE_BASE + "internal-error", "Internal error", "the gateway failed; it has been logged",
+        instance=path,
+    )
+
+
+async def gateway_error_response(request: Request, exc: Exception) -> Response:
+    """The Starlette handler for GatewayError and its subclasses."""
+    assert isinstance(exc, GatewayError)
+    return gateway_problem(exc, request.url.path)
+
+
 async def http_error_response(request: Request, exc: Exception) -> Response:
     """Starlette's own HTTP errors (unknown route, wrong method) as problem documents."""
     assert isinstance(exc, HTTPException)
-    phrase = HTTPStatus(exc.status_code).phrase
-    slug = phrase.lower().replace(" ", "-")
-    detail = exc.detail if exc.detail != phrase else f"{request.method} {request.url.path}: {phrase.lower()}"
-    return problem_response(
-        exc.status_code, PROBLEM_TYPE_BASE + slug, phrase, detail, instance=request.url.path, headers=exc.headers
-    )
+    return http_problem(exc.status_code, request.method, request.url.path, exc.detail, exc.headers)
 
 
 async def unexpected_error_response(request: Request, exc: Exception) -> Response:
     """A bug, not the sender's fault: logged with its traceback, answered 500 without internals."""
     _log.error("unhandled error", path=request.url.path, exc_info=exc)
-    return problem_response(
-        500, PROBLEM_TYPE_BASE + "internal-error", "Internal error", "the gateway failed; it has been logged",
-        instance=request.url.path,
-    )
+    return internal_error_problem(request.url.path)

@@ -1,32 +1,41 @@
-"""The webhook endpoint: authenticate, read, map, deduplicate, deliver, and only then answer."""
+"""The webhook endpoint: authenticate, read, map, deduplicate, deliver, and only then answer.
+
+A plain ASGI app for every path under ``/webhooks/``: the one route that
+carries traffic crosses no middleware and builds no Request or Response
+objects. It answers every outcome itself, errors as problem documents.
+"""
 
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from collections.abc import Mapping
+from urllib.parse import parse_qsl
 
 import msgspec
 import structlog
-from starlette.requests import Request
-from starlette.responses import Response
+from starlette.types import Message, Receive, Scope, Send
 
-from adapters._time import format_utc
 from adapters.base import VerifiedRequest
-from gateway.body import read_limited_body
+from gateway.clock import received_at_text
 from gateway.config import Config
 from gateway.dedupe import DedupeStore
 from gateway.delivery import Deliverer
 from gateway.envelope import event_id
-from gateway.errors import GatewayError, PayloadError, UnknownSourceError
+from gateway.errors import BodyTooLargeError, GatewayError, PayloadError, UnknownSourceError
 from gateway.keylocks import KeyedLocks
+from gateway.logging import log_request
 from gateway.metrics import UNKNOWN_LABEL, Metrics
 from gateway.pipeline import Processed, delivery_id, process
+from gateway.problems import gateway_problem, http_problem, internal_error_problem
 from gateway.sources import Source, SourceTable
 
-__all__ = ["Accepted", "WebhookEndpoint"]
+__all__ = ["WEBHOOK_PREFIX", "Accepted", "WebhookEndpoint"]
 
+WEBHOOK_PREFIX = "/webhooks/"
 _log = structlog.get_logger("gateway.webhooks")
 _ENCODER = msgspec.json.Encoder()
+_JSON = b"application/json"
+_NO_QUERY: Mapping[str, str] = {}
 
 
 class Accepted(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
@@ -39,6 +48,10 @@ class Accepted(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     duplicate: bool = False
 
 
+class ClientGone(Exception):
+    """The sender hung up before its body arrived: there is nobody to answer and nothing to keep."""
+
+
 class WebhookEndpoint:
     """Handles ``POST /webhooks/{provider}[/{source}]`` for every configured source."""
 
@@ -46,37 +59,62 @@ class WebhookEndpoint:
         self, config: Config, sources: SourceTable, deliverer: Deliverer, dedupe: DedupeStore, metrics: Metrics
     ) -> None:
         self._config = config
+        self._max_body_bytes = config.server.max_body_bytes
         self._sources = sources
         self._deliverer = deliverer
         self._dedupe = dedupe
         self._metrics = metrics
         self._locks = KeyedLocks()
 
-    async def handle(self, request: Request) -> Response:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope["path"]
+        route = path[len(WEBHOOK_PREFIX):].split("/")
+        if len(route) > 2 or not all(route):
+            await http_problem(404, scope["method"], path)(scope, receive, send)
+            return
+        if scope["method"] != "POST":
+            await http_problem(405, scope["method"], path, headers={"Allow": "POST"})(scope, receive, send)
+            return
+        provider = route[0]
+        source_id = route[-1]
+        await self._answer(scope, receive, send, provider, source_id)
+
+    async def _answer(self, scope: Scope, receive: Receive, send: Send, provider: str, source_id: str) -> None:
+        """Handle one request to a well-formed webhook URL: count it, log its line, answer it."""
         started = time.perf_counter()
-        provider = request.path_params["provider"]
-        source_id = request.path_params.get("source", provider)
         source = self._sources.get((provider, source_id))
         labels = (source.provider, source.id) if source else (UNKNOWN_LABEL, UNKNOWN_LABEL)
         try:
             if source is None:
                 raise UnknownSourceError(f"no source {source_id!r} is configured for provider {provider!r}")
-            accepted, status, outcome = await self._handle(request, source)
+            accepted, status, outcome = await self._handle(scope, receive, source)
         except GatewayError as exc:
-            self._finish(started, labels, (provider, source_id, exc.delivery_id), exc.status_code, exc.problem, 0)
-            raise
-        where = (provider, source_id, accepted.delivery_id)
-        self._finish(started, labels, where, status, outcome, len(accepted.events))
-        return Response(_ENCODER.encode(accepted), status_code=status, media_type="application/json")
+            self._finish(started, labels, provider, source_id, exc.delivery_id, exc.status_code, exc.problem, 0)
+            await gateway_problem(exc, scope["path"])(scope, receive, send)
+            return
+        except ClientGone:
+            self._finish(started, labels, provider, source_id, None, 499, "client-gone", 0)
+            return
+        except Exception as exc:  # noqa: BLE001 - a bug must still get an answer, and be logged
+            _log.error("unhandled error", path=scope["path"], exc_info=exc)
+            self._finish(started, labels, provider, source_id, None, 500, "internal-error", 0)
+            await internal_error_problem(scope["path"])(scope, receive, send)
+            return
+        self._finish(started, labels, provider, source_id, accepted.delivery_id, status, outcome, len(accepted.events))
+        body = _ENCODER.encode(accepted)
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(b"content-type", _JSON), (b"content-length", b"%d" % len(body))]})
+        await send({"type": "http.response.body", "body": body})
 
-    async def _handle(self, request: Request, source: Source) -> tuple[Accepted, int, str]:
-        headers = dict(request.headers.items())
-        source.authenticator.before_body(headers, request.query_params)
-        body = await read_limited_body(request, self._config.server.max_body_bytes)
+    async def _handle(self, scope: Scope, receive: Receive, source: Source) -> tuple[Accepted, int, str]:
+        headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
+        query_string: bytes = scope["query_string"]
+        query = dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)) if query_string else _NO_QUERY
+        source.authenticator.before_body(headers, query)
+        body = await self._read_body(receive, headers.get("content-length"))
         now = time.time()
         source.authenticator.after_body(body, headers, now)
-        received_at = format_utc(datetime.fromtimestamp(now, UTC))
-        verified = VerifiedRequest(body=body, headers=headers, source=source.context, received_at=received_at)
+        verified = VerifiedRequest(body=body, headers=headers, source=source.context, received_at=received_at_text(now))
         processed = process(source, verified, self._config.topics)
         if processed.error is not None:
             await self._deliverer.deliver(processed.records)
@@ -84,6 +122,32 @@ class WebhookEndpoint:
             error = processed.error
             raise PayloadError(error.reason, error.detail, delivery_id=processed.delivery_id, position=error.position)
         return await self._deliver_once(source, processed)
+
+    async def _read_body(self, receive: Receive, declared: str | None) -> bytes:
+        """The whole body, refused as soon as the declared or streamed size passes the limit."""
+        limit = self._max_body_bytes
+        if declared is not None:
+            if not declared.isdigit():
+                raise GatewayError(f"Content-Length {declared!r} is not a number")
+            if int(declared) > limit:
+                raise BodyTooLargeError(limit)
+        message: Message = await receive()
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            if message["type"] == "http.disconnect":
+                raise ClientGone()
+            chunk: bytes = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                raise BodyTooLargeError(limit)
+            if not message.get("more_body", False):
+                if not chunks:
+                    return chunk
+                chunks.append(chunk)
+                return b"".join(chunks)
+            chunks.append(chunk)
+            message = await receive()
 
     async def _deliver_once(self, source: Source, processed: Processed) -> tuple[Accepted, int, str]:
         """Deliver unless this delivery was seen within the window; concurrent repeats wait for the first."""
@@ -94,8 +158,7 @@ class WebhookEndpoint:
                 return _first_answer(source.id, processed.delivery_key, first_events), 200, "duplicate"
             spooled = await self._deliverer.deliver(processed.records)
             self._dedupe.remember(source.id, processed.delivery_key, len(processed.event_ids))
-        for event_type in processed.event_types:
-            self._metrics.canonical_events.labels(source.provider, event_type).inc()
+        self._metrics.events_published(source.provider, processed.event_types)
         accepted = Accepted(
             delivery_id=processed.delivery_id, events=processed.event_ids, note=processed.note, spooled=spooled
         )
@@ -105,17 +168,17 @@ class WebhookEndpoint:
         self,
         started: float,
         labels: tuple[str, str],
-        where: tuple[str, str, str | None],
+        provider: str,
+        source_id: str,
+        delivery: str | None,
         status: int,
         outcome: str,
         events: int,
     ) -> None:
-        """Count the request and log its one line (fields passed, not bound: this runs per request)."""
+        """Count the request and log its one line."""
         elapsed = time.perf_counter() - started
         self._metrics.request_done(labels[0], labels[1], outcome, elapsed)
-        provider, source, delivery = where
-        _log.info("webhook", source=source, provider=provider, delivery_id=delivery, outcome=outcome, status=status,
-                  events=events, duration_ms=round(elapsed * 1000, 3))
+        log_request(source_id, provider, delivery, outcome, status, events, elapsed)
 
 
 def _first_answer(source_id: str, key: str, events: int) -> Accepted:
