@@ -6,10 +6,12 @@ import argparse
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
 from gateway.app import CONFIG_ENV, WORKERS_ENV, create_app
+from gateway.coalescing import CoalescingHttpProtocol
 from gateway.commands import EXIT_OK, EXIT_USAGE, Command
 from gateway.config import Config, load_config
 from gateway.logging import configure_logging
@@ -18,6 +20,16 @@ from gateway.metrics import MULTIPROCESS_DIR_ENV
 __all__ = ["COMMAND", "serve"]
 
 _GRACEFUL_SHUTDOWN_S = 10
+# The gateway logs its own request lines and never reads the client address, so no
+# access log and no X-Forwarded-* rewriting; one write per response (gateway.coalescing).
+_SERVER_SETTINGS: dict[str, Any] = {
+    "access_log": False,
+    "log_level": "warning",
+    "proxy_headers": False,
+    "server_header": False,
+    "http": CoalescingHttpProtocol,
+    "timeout_graceful_shutdown": _GRACEFUL_SHUTDOWN_S,
+}
 
 
 def _configure(parser: argparse.ArgumentParser) -> None:
@@ -29,8 +41,7 @@ def _configure(parser: argparse.ArgumentParser) -> None:
 def serve(config: Config) -> int:
     """Serve in this process until SIGTERM or SIGINT: stop accepting, finish in-flight requests, flush, close."""
     configure_logging(config.log.level)
-    uvicorn.run(create_app(config), host=config.server.host, port=config.server.port, access_log=False,
-                log_level="warning", timeout_graceful_shutdown=_GRACEFUL_SHUTDOWN_S)
+    uvicorn.run(create_app(config), host=config.server.host, port=config.server.port, **_SERVER_SETTINGS)
     return EXIT_OK
 
 
@@ -44,8 +55,7 @@ def serve_workers(config: Config, config_path: Path, workers: int) -> int:
     os.environ[WORKERS_ENV] = str(workers)
     configure_logging(config.log.level)
     uvicorn.run("gateway.app:app_from_environment", factory=True, workers=workers, host=config.server.host,
-                port=config.server.port, access_log=False, log_level="warning",
-                timeout_graceful_shutdown=_GRACEFUL_SHUTDOWN_S)
+                port=config.server.port, **_SERVER_SETTINGS)
     return EXIT_OK
 
 
