@@ -5,20 +5,27 @@ index), so the store keeps only a 16-byte digest of (source, key), how many
 events the first answer had, and when: the caller rebuilds the ids.
 
 SQLite in WAL mode with ``synchronous=NORMAL``: an entry survives a killed
-process (the WAL is in the OS's hands). Lookups read on the event loop (a
-primary-key SELECT) inside a read transaction renewed after each write and
-at least every ``flush_interval_s``, which spares two file-lock calls per
-lookup; other workers' entries are therefore seen within that interval, as
-they are written behind anyway. New entries are written behind, batched
-every ``flush_interval_s`` on a thread of their own and visible to lookups
-meanwhile. A SIGKILL can lose the last interval's entries: a retry of one of
-those is published again, under the same deterministic CloudEvent ids.
+process (the WAL is in the OS's hands). New entries are written behind,
+batched every ``flush_interval_s`` on a thread of their own and visible to
+lookups meanwhile. A SIGKILL can lose the last interval's entries: a retry
+of one of those is published again, under the same deterministic CloudEvent ids.
+
+Most lookups are for deliveries never seen, and a Bloom filter answers those
+without SQLite. It holds every entry of the window: the rows on disk at
+start (loaded on a thread; until then every lookup asks SQLite), this
+process's own entries as they are remembered, and other workers' rows, read
+by their increasing ids at least every ``flush_interval_s`` (the same delay
+as their write-behind). It keeps two generations of ``window_s`` each. Only
+what the filter may hold is looked up, by primary key, inside a read
+transaction renewed at that interval too, which spares two file-lock calls
+per lookup.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import secrets
 import sqlite3
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -26,14 +33,23 @@ from pathlib import Path
 
 import structlog
 
+from gateway.bloom import DigestSet
+
 __all__ = ["DedupeStore"]
 
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS seen_v2 (
-    digest BLOB PRIMARY KEY,
+CREATE TABLE IF NOT EXISTS seen_v3 (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    digest BLOB NOT NULL UNIQUE,
     events INTEGER NOT NULL,
-    seen_at INTEGER NOT NULL
-) WITHOUT ROWID;
+    seen_at INTEGER NOT NULL,
+    writer INTEGER NOT NULL
+);
+"""
+# The previous layout (no ids to follow other writers by): its rows move over once.
+_MIGRATE_V2 = """
+INSERT OR IGNORE INTO seen_v3 (digest, events, seen_at, writer) SELECT digest, events, seen_at, 0 FROM seen_v2;
+DROP TABLE seen_v2;
 """
 _log = structlog.get_logger("gateway.dedupe")
 # Pruning scans the table (an index on time would double every write), so not often.
@@ -70,17 +86,62 @@ class DedupeStore:
         self._flusher: asyncio.Task[None] | None = None
         self._pruned_at = 0.0
         self._snapshot_at = 0.0
+        self._writer_id = secrets.randbits(62)
+        # [this generation, the previous one] and, until the window passes over them, the rows loaded at start.
+        self._filters = [DigestSet(), DigestSet()]
+        self._generation_started = time.monotonic()
+        self._filter_complete = False
+        self._followed_id = 0
+        self._loading: asyncio.Future[tuple[DigestSet, int]] | None = None
+        self._loaded_expire_at = 0.0
 
     async def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._writer = _connect(self.path, cache_kib=8192)
         self._writer.executescript(_SCHEMA)
+        if self._writer.execute("SELECT 1 FROM sqlite_master WHERE name = 'seen_v2'").fetchone():
+            self._writer.executescript(f"BEGIN; {_MIGRATE_V2} COMMIT;")
         self._reader = _connect(self.path, cache_kib=2048)
+        self._loading = asyncio.get_running_loop().run_in_executor(None, self._load, time.time() - self.window_s)
+        self._loading.add_done_callback(self._loaded)
+
+    @property
+    def filter_ready(self) -> bool:
+        """True once the rows on disk at start are in the filter (before that, every lookup asks SQLite)."""
+        return self._filter_complete
+
+    def _load(self, cutoff: float) -> tuple[DigestSet, int]:
+        """On a thread: the window's rows as a filter, and the last id they include."""
+        db = _connect(self.path, cache_kib=2048)
+        try:
+            db.execute("BEGIN")
+            last_id = db.execute("SELECT COALESCE(MAX(id), 0) FROM seen_v3").fetchone()[0]
+            loaded = DigestSet()
+            for (digest,) in db.execute("SELECT digest FROM seen_v3 WHERE id <= ? AND seen_at >= ?", (last_id, cutoff)):
+                loaded.add(digest)
+            db.execute("COMMIT")
+            return loaded, int(last_id)
+        finally:
+            db.close()
+
+    def _loaded(self, loading: asyncio.Future[tuple[DigestSet, int]]) -> None:
+        if loading.cancelled() or self._reader is None:
+            return
+        if loading.exception() is not None:
+            _log.error("dedupe filter not loaded; every lookup asks SQLite", error=str(loading.exception()))
+            return
+        loaded, self._followed_id = loading.result()
+        self._loaded_expire_at = time.monotonic() + self.window_s  # every loaded row is older than now
+        self._filters.append(loaded)
+        self._filter_complete = True
+        _log.info("dedupe filter loaded", entries=len(loaded), filter_bytes=loaded.nbytes)
 
     async def close(self) -> None:
         """Write what is pending, then close."""
         if self._flusher is not None:
             await asyncio.gather(self._flusher, return_exceptions=True)
+        if self._loading is not None:
+            await asyncio.gather(self._loading, return_exceptions=True)
         await self._flush()
         for db in (self._reader, self._writer):
             if db is not None:
@@ -98,22 +159,41 @@ class DedupeStore:
             return pending[0] if pending[1] >= cutoff else None
         if time.monotonic() - self._snapshot_at > self._flush_interval_s:
             self._renew_snapshot()
+        if self._filter_complete and not any(digest in entries for entries in self._filters):
+            return None
         row = self._reader.execute(
-            "SELECT events FROM seen_v2 WHERE digest = ? AND seen_at >= ?", (digest, cutoff)
+            "SELECT events FROM seen_v3 WHERE digest = ? AND seen_at >= ?", (digest, cutoff)
         ).fetchone()
         return None if row is None else int(row[0])
 
     def _renew_snapshot(self) -> None:
-        """End the lookups' read transaction and open the next: it sees every entry committed so far."""
+        """Open a new read transaction (it sees every entry committed so far) and take in other writers' rows."""
         assert self._reader is not None
         if self._reader.in_transaction:
             self._reader.execute("COMMIT")
         self._reader.execute("BEGIN")
         self._snapshot_at = time.monotonic()
+        if self._snapshot_at - self._generation_started >= self.window_s:
+            kept_loaded = self._filters[2:] if self._snapshot_at < self._loaded_expire_at else []
+            self._filters = [DigestSet(), self._filters[0], *kept_loaded]
+            self._generation_started = self._snapshot_at
+        if self._filter_complete:
+            self._follow_other_writers()
+
+    def _follow_other_writers(self) -> None:
+        assert self._reader is not None
+        current = self._filters[0]
+        rows = self._reader.execute("SELECT id, digest, writer FROM seen_v3 WHERE id > ?", (self._followed_id,))
+        for row_id, digest, writer in rows:
+            if writer != self._writer_id:
+                current.add(digest)
+            self._followed_id = row_id
 
     def remember(self, source: str, key: str, events: int, now: float | None = None) -> None:
         """Record that a delivery was answered with ``events`` events; written within ``flush_interval_s``."""
-        self._unwritten[_digest(source, key)] = (events, int(time.time() if now is None else now))
+        digest = _digest(source, key)
+        self._unwritten[digest] = (events, int(time.time() if now is None else now))
+        self._filters[0].add(digest)
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.get_running_loop().create_task(self._flush_soon(), name="dedupe-flush")
 
@@ -125,7 +205,8 @@ class DedupeStore:
         if not self._unwritten or self._writer is None:
             return
         self._writing, self._unwritten = self._unwritten, {}
-        rows = [(digest, events, moment) for digest, (events, moment) in self._writing.items()]
+        writer = self._writer_id
+        rows = [(digest, events, moment, writer) for digest, (events, moment) in self._writing.items()]
         try:
             await asyncio.get_running_loop().run_in_executor(self._executor, self._write, rows)
             if self._reader is not None:
@@ -136,12 +217,14 @@ class DedupeStore:
         finally:
             self._writing = {}
 
-    def _write(self, rows: list[tuple[bytes, int, int]]) -> None:
+    def _write(self, rows: list[tuple[bytes, int, int, int]]) -> None:
         assert self._writer is not None
         now = time.time()
         with self._writer:
             self._writer.execute("BEGIN IMMEDIATE")
-            self._writer.executemany("INSERT OR REPLACE INTO seen_v2 VALUES (?, ?, ?)", rows)
+            self._writer.executemany(
+                "INSERT OR REPLACE INTO seen_v3 (digest, events, seen_at, writer) VALUES (?, ?, ?, ?)", rows
+            )
             if now - self._pruned_at > _PRUNE_EVERY_S:
                 self._pruned_at = now
-                self._writer.execute("DELETE FROM seen_v2 WHERE seen_at < ?", (now - self.window_s,))
+                self._writer.execute("DELETE FROM seen_v3 WHERE seen_at < ?", (now - self.window_s,))

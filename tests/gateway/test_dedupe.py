@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import sqlite3
 import time
 from pathlib import Path
 
@@ -56,3 +58,70 @@ async def test_entries_survive_a_reopen_and_expire_with_the_window(tmp_path: Pat
         assert reopened.seen("src", "old", now=remembered_at + 3601) is None
     finally:
         await reopened.close()
+
+
+async def _opened(path: Path, **settings: float) -> DedupeStore:
+    store = DedupeStore(path, **{"window_s": 3600, **settings})
+    await store.open()
+    for _ in range(500):
+        if store.filter_ready:
+            return store
+        await asyncio.sleep(0.01)
+    raise AssertionError("the dedupe filter did not load")
+
+
+async def test_rows_on_disk_at_start_are_found_once_the_filter_is_loaded(tmp_path: Path) -> None:
+    """A restart loads the window's rows into the filter: none of them is taken for new."""
+    first = await _opened(tmp_path)
+    for number in range(300):
+        first.remember("src", f"before-restart-{number}", 1)
+    await first.close()
+    second = await _opened(tmp_path)
+    try:
+        assert all(second.seen("src", f"before-restart-{number}") == 1 for number in range(300))
+        assert second.seen("src", "never-sent") is None
+    finally:
+        await second.close()
+
+
+async def test_another_workers_entries_pass_the_filter(tmp_path: Path) -> None:
+    """With both filters loaded, what one worker remembers the other finds after the flush interval."""
+    first = await _opened(tmp_path, flush_interval_s=0.02)
+    second = await _opened(tmp_path, flush_interval_s=0.02)
+    try:
+        assert second.seen("src", "from-first") is None
+        for number in range(50):
+            first.remember("src", f"from-first-{number}", 2)
+        await asyncio.sleep(0.2)
+        assert [second.seen("src", f"from-first-{number}") for number in range(50)] == [2] * 50
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_an_entry_outlives_a_turn_of_the_filters_generations(tmp_path: Path) -> None:
+    """Entries move to the previous generation when the window turns, so they last at least one window."""
+    store = await _opened(tmp_path, window_s=1, flush_interval_s=0.01)
+    try:
+        await asyncio.sleep(1.01 - time.time() % 1)  # rows keep whole seconds: start one just after it begins
+        remembered_at = time.time()
+        store.remember("src", "turning", 1, now=remembered_at)
+        await asyncio.sleep(1.2)
+        assert store.seen("src", "turning", now=remembered_at + 0.5) == 1
+    finally:
+        await store.close()
+
+
+async def test_rows_of_the_previous_layout_are_moved_over(tmp_path: Path) -> None:
+    """A dedupe.db from before the filter (table seen_v2) keeps its deliveries."""
+    store = DedupeStore(tmp_path, window_s=3600)
+    digest = hashlib.blake2b(b"src\nold-layout", digest_size=16).digest()
+    with sqlite3.connect(store.path) as db:
+        db.execute("CREATE TABLE seen_v2 (digest BLOB PRIMARY KEY, events INTEGER NOT NULL, seen_at INTEGER NOT NULL)"
+                   " WITHOUT ROWID")
+        db.execute("INSERT INTO seen_v2 VALUES (?, 4, ?)", (digest, int(time.time())))
+    await store.open()
+    try:
+        assert store.seen("src", "old-layout") == 4
+    finally:
+        await store.close()
