@@ -159,12 +159,18 @@ class DedupeStore:
             return pending[0] if pending[1] >= cutoff else None
         if time.monotonic() - self._snapshot_at > self._flush_interval_s:
             self._renew_snapshot()
-        if self._filter_complete and not any(digest in entries for entries in self._filters):
+        if self._filter_complete and not self._may_have_seen(digest):
             return None
         row = self._reader.execute(
             "SELECT events FROM seen_v3 WHERE digest = ? AND seen_at >= ?", (digest, cutoff)
         ).fetchone()
         return None if row is None else int(row[0])
+
+    def _may_have_seen(self, digest: bytes) -> bool:
+        for entries in self._filters:
+            if digest in entries:
+                return True
+        return False
 
     def _renew_snapshot(self) -> None:
         """Open a new read transaction (it sees every entry committed so far) and take in other writers' rows."""

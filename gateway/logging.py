@@ -3,22 +3,27 @@
 Every line goes through one sink. Lifecycle and warning lines come from
 structlog's processor chain; the one line per request is a Struct encoded
 straight into the same sink with the same fields (``event``, ..., ``level``,
-``timestamp``), as it is written thousands of times a second.
+``timestamp``), as it is written thousands of times a second. On the event
+loop the sink gathers the lines of one loop turn and writes them together
+at its end (before that turn's responses leave); elsewhere it writes at once.
 """
 
 from __future__ import annotations
 
+import asyncio
+import atexit
 import logging
 import sys
+import threading
 import time
-from typing import Any
+from typing import Any, BinaryIO
 
 import msgspec
 import structlog
 
 from gateway.clock import log_timestamp
 
-__all__ = ["configure_logging", "log_request"]
+__all__ = ["LineSink", "configure_logging", "log_request"]
 
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
 _ENCODER = msgspec.json.Encoder()
@@ -39,11 +44,47 @@ class RequestLine(msgspec.Struct, frozen=True, kw_only=True):
     timestamp: str
 
 
+class LineSink:
+    """A structlog logger (``msg`` and friends take rendered bytes) that writes a loop turn's lines at once."""
+
+    def __init__(self, output: BinaryIO) -> None:
+        self._output = output
+        self._lock = threading.Lock()
+        self._pending: list[bytes] = []
+
+    def msg(self, message: bytes) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        with self._lock:
+            self._pending.append(message + b"\n")
+            first = len(self._pending) == 1
+        if loop is None:
+            self.flush()
+        elif first:
+            loop.call_soon(self.flush)
+
+    log = debug = info = warn = warning = msg
+    fatal = failure = err = error = critical = exception = msg
+
+    def flush(self) -> None:
+        """Write every pending line, in order."""
+        with self._lock:
+            lines, self._pending = self._pending, []
+            if lines:
+                self._output.write(b"".join(lines))
+                self._output.flush()
+
+
 class _Sink:
     """Where lines go, and whether request lines (level info) are wanted."""
 
-    logger: structlog.BytesLogger = structlog.BytesLogger(sys.stdout.buffer)
+    logger: LineSink = LineSink(sys.stdout.buffer)
     requests_wanted: bool = True
+
+
+atexit.register(lambda: _Sink.logger.flush())
 
 
 def _serialize(event: dict[str, Any], **_: Any) -> bytes:
@@ -56,7 +97,8 @@ def configure_logging(level: str = "info") -> None:
     Context is passed as fields, not bound in contextvars: merging them costs
     a context copy on every line, and the per-request line names its own.
     """
-    _Sink.logger = structlog.BytesLogger(sys.stdout.buffer)
+    _Sink.logger.flush()
+    _Sink.logger = LineSink(sys.stdout.buffer)
     _Sink.requests_wanted = _LEVELS[level] <= logging.INFO
     structlog.configure(
         processors=[
