@@ -39,10 +39,16 @@ class WrkResult(msgspec.Struct):
     p99_us: int
     max_us: int
     errors: int
+    server_cpu_s: float = 0.0
 
     @property
     def rate(self) -> float:
         return self.requests / (self.duration_us / 1e6)
+
+    @property
+    def cpu_us_per_request(self) -> float:
+        """CPU time (user + system, every process of the server) per request: steadier than req/s on a busy box."""
+        return self.server_cpu_s * 1e6 / self.requests if self.requests else 0.0
 
 
 @dataclass
@@ -132,13 +138,16 @@ def compare(args: argparse.Namespace, broker: EmbeddedBroker, workdir: Path) -> 
             server.start(port)
             try:
                 wrk(port, args.warmup, args.connections, f"warm{round_number}")
+                assert server.process is not None
+                cpu_before = _cpu_seconds(server.process.pid)
                 result = wrk(port, args.seconds, args.connections, f"r{round_number}{server.name[:3]}")
+                result.server_cpu_s = _cpu_seconds(server.process.pid) - cpu_before
             finally:
                 server.stop()
             results.setdefault(server.name, []).append(result)
             print(f"round {round_number + 1} {server.name:<17} {result.rate:8.0f} req/s  "
-                  f"p50 {result.p50_us / 1000:6.1f} ms  p99 {result.p99_us / 1000:6.1f} ms  errors {result.errors}",
-                  flush=True)
+                  f"p50 {result.p50_us / 1000:6.1f} ms  p99 {result.p99_us / 1000:6.1f} ms  errors {result.errors}  "
+                  f"cpu {result.cpu_us_per_request:5.0f} us/req", flush=True)
     return report(results, args)
 
 
@@ -146,10 +155,11 @@ def report(results: dict[str, list[WrkResult]], args: argparse.Namespace) -> int
     rate = {name: statistics.median(r.rate for r in runs) for name, runs in results.items()}
     p99 = {name: max(r.p99_us for r in runs) / 1000 for name, runs in results.items()}
     errors = {name: sum(r.errors for r in runs) for name, runs in results.items()}
+    cpu = {name: statistics.median(r.cpu_us_per_request for r in runs) for name, runs in results.items()}
     print(f"\n{args.connections} connections, {args.seconds} s x {args.rounds} rounds, gateway workers={args.workers}")
-    print(f"{'server':<18}{'req/s (median)':>16}{'p99 ms (worst)':>16}{'errors':>8}")
+    print(f"{'server':<18}{'req/s (median)':>16}{'p99 ms (worst)':>16}{'errors':>8}{'cpu us/req':>12}")
     for name in results:
-        print(f"{name:<18}{rate[name]:>16.0f}{p99[name]:>16.1f}{errors[name]:>8}")
+        print(f"{name:<18}{rate[name]:>16.0f}{p99[name]:>16.1f}{errors[name]:>8}{cpu[name]:>12.0f}")
     vs_fastapi = rate["gateway"] / rate["fastapi receiver"]
     vs_floor = rate["gateway"] / rate["starlette floor"]
     print(f"\ngateway / fastapi receiver = {vs_fastapi:.2f}x   (target >= 2.5x)")
@@ -160,6 +170,24 @@ def report(results: dict[str, list[WrkResult]], args: argparse.Namespace) -> int
     return 0
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its children that are still running."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for process in [pid, *_children(pid)]:
+        try:
+            fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
+def _children(parent: int) -> list[int]:
+    children = Path(f"/proc/{parent}/task/{parent}/children")
+    return [int(pid) for pid in children.read_text().split()] if children.exists() else []
+
+
 def _rss_kib(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -168,9 +196,7 @@ def _rss_kib(pid: int) -> int:
 
 
 def _worker_pids(parent: int) -> list[int]:
-    children = Path(f"/proc/{parent}/task/{parent}/children")
-    found = [int(pid) for pid in children.read_text().split()] if children.exists() else []
-    return found or [parent]
+    return _children(parent) or [parent]
 
 
 def _requests_served(port: int) -> int:
