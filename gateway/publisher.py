@@ -114,12 +114,7 @@ class PendingBatch:
 class Publisher:
     """Wraps one AIOKafkaProducer with acks=all, started and stopped with the app."""
 
-    def __init__(
-        self,
-        kafka: KafkaSettings,
-        topics: TopicSettings,
-        max_request_size: int,
-    ) -> None:
+    def __init__(self, kafka: KafkaSettings, topics: TopicSettings, max_request_size: int) -> None:
         self._kafka = kafka
         self._topic_names = topic_names(topics)
         self._max_request_size = max_request_size
@@ -265,11 +260,12 @@ class Publisher:
         try:
             sent = await producer.send_batch(batch.builder, topic, partition=partition)
             await sent
-        except (KafkaError, asyncio.CancelledError) as exc:
+        except (Exception, asyncio.CancelledError) as exc:  # noqa: BLE001 - every waiter must hear of it
             batch.close()
             if self._open.get(where) is batch:
                 del self._open[where]
-            batch.acked.set_exception(exc if isinstance(exc, KafkaError) else KafkaError("producer stopped"))
+            failure = exc if isinstance(exc, KafkaError) else KafkaError(f"batch not sent: {type(exc).__name__}")
+            batch.acked.set_exception(failure)
         else:
             batch.acked.set_result(None)
 

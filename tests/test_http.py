@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import json
 import socket
+import time
 from pathlib import Path
 
 import httpx
@@ -123,6 +125,24 @@ def test_413_streamed_body_is_cut_off(gateway: GatewayProcess) -> None:
         answer = conn.recv(65536).decode(errors="replace")
     assert answer.startswith("HTTP/1.1 413"), answer[:200]
     assert PROBLEM in answer
+
+
+def test_a_sender_that_hangs_up_mid_body_is_logged_not_answered(gateway: GatewayProcess) -> None:
+    """A body cut off by the sender's disconnect: nothing published, one 'client-gone' line, the server fine."""
+    host, port = gateway.base_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as conn:
+        conn.sendall(f"POST /webhooks/picktime/picktime-e2e?token={TOKEN} HTTP/1.1\r\nHost: x\r\n"
+                     "Content-Length: 500\r\n\r\n{\"dataObject\":".encode())
+        time.sleep(0.2)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        lines = [json.loads(line) for line in gateway.log_lines() if line.startswith("{")]
+        if any(line.get("outcome") == "client-gone" and line.get("source") == "picktime-e2e" for line in lines):
+            break
+        time.sleep(0.05)
+    else:
+        raise AssertionError("no client-gone line in the log")
+    assert httpx.get(gateway.base_url + "/healthz").status_code == 200
 
 
 def test_422_unrepairable_body(client: httpx.Client) -> None:
