@@ -6,12 +6,12 @@ import hashlib
 import uuid
 
 from adapters.base import Mapped, VerifiedRequest
-from gateway.ids import uuid5_text
+from gateway.ids import Uuid5Namespace
 from schemas.canonical import DATASCHEMA, CloudEvent
 
 __all__ = ["build_events", "delivery_key", "event_id", "source_uri"]
 
-_NAMESPACE = uuid.UUID("6f1d9c1e-3a57-5b8e-9d2c-4b7e0a1f2c3d")
+_EVENT_IDS = Uuid5Namespace(uuid.UUID("6f1d9c1e-3a57-5b8e-9d2c-4b7e0a1f2c3d"))
 
 
 def source_uri(source_id: str) -> str:
@@ -26,7 +26,7 @@ def delivery_key(mapped_key: str | None, body: bytes) -> str:
 
 def event_id(source_id: str, key: str, index: int) -> str:
     """UUIDv5 over source, delivery key and index: the same delivery always yields the same ids."""
-    return uuid5_text(_NAMESPACE, f"{source_id}\n{key}\n{index}")
+    return _EVENT_IDS.text(f"{source_id}\n{key}\n{index}")
 
 
 def build_events(request: VerifiedRequest, mapped: Mapped, key: str) -> list[CloudEvent]:
