@@ -68,7 +68,9 @@ def map_request(request: VerifiedRequest) -> Mapped:
     action = envelope.type.upper()
     if action not in _BOOKING_TYPES:
         raise AdapterError("unsupported-event", f"unknown Picktime type {envelope.type!r} - at $.type")
-    items = envelope.dataObject if isinstance(envelope.dataObject, list) else [envelope.dataObject]
+    if isinstance(envelope.dataObject, PicktimeBooking):
+        return Mapped(changes=[_booking_change(envelope.dataObject, envelope.type, action, repairs)])
+    items = envelope.dataObject
     if not items:
         return Mapped(changes=[], note="empty dataObject: nothing changed")
     if all(isinstance(item, str) for item in items):
@@ -189,16 +191,12 @@ def _capacity(item: PicktimeBooking) -> Capacity | None:
 
 
 def _person(item: PicktimeBooking) -> Customer | None:
-    address = ", ".join(
-        part for part in (item.address, item.city, " ".join(p for p in (item.state, item.zip) if p)) if part
-    )
-    customer = Customer(
-        name=item.customer_name or None,
-        email=item.email or None,
-        phone=item.mobile_no or None,
-        address=address or None,
-    )
-    return None if customer == Customer() else customer
+    region = f"{item.state} {item.zip}" if item.state and item.zip else item.state or item.zip
+    address = ", ".join([part for part in (item.address, item.city, region) if part])
+    name, email, phone = item.customer_name or None, item.email or None, item.mobile_no or None
+    if not (name or email or phone or address):
+        return None
+    return Customer(name=name, email=email, phone=phone, address=address or None)
 
 
 def _attendee(attendee_id: str | None, person: Customer | None) -> Attendee:
