@@ -31,17 +31,18 @@ def event_id(source_id: str, key: str, index: int) -> str:
 
 def build_events(request: VerifiedRequest, mapped: Mapped, key: str) -> list[CloudEvent]:
     """The CloudEvents for one request, in the adapter's order."""
-    source = request.source
+    source_id, provider, received_at = request.source.id, request.source.provider, request.received_at
+    uri = source_uri(source_id)
     return [
         CloudEvent(
-            id=event_id(source.id, key, index),
-            source=source_uri(source.id),
+            id=event_id(source_id, key, index),
+            source=uri,
             type=change.type,
             subject=change.data.booking.id,
-            time=change.time or request.received_at,
+            time=change.time or received_at,
             dataschema=DATASCHEMA,
-            provider=source.provider,
-            receivedat=request.received_at,
+            provider=provider,
+            receivedat=received_at,
             data=change.data,
         )
         for index, change in enumerate(mapped.changes)
