@@ -39,6 +39,7 @@ from schemas.canonical import (
 __all__ = ["ADAPTER", "NAME", "map_request"]
 
 NAME = "appointlet"
+_ENVELOPE = msgspec.json.Decoder(AppointletEnvelope)
 T = TypeVar("T")
 
 # Verbs are looked up lower-cased, "canceled" (the documented spelling) as "cancelled".
@@ -71,7 +72,7 @@ _PERSON_SLUGS = frozenset({"first-name", "last-name", "phone-number"})
 def map_request(request: VerifiedRequest) -> Mapped:
     """Map one Appointlet webhook to canonical changes."""
     repairs: list[str] = []
-    envelope = decode_payload(request.body, AppointletEnvelope, repairs)
+    envelope = decode_payload(request.body, _ENVELOPE, repairs)
     key = None if envelope.id is None else str(envelope.id)
     if envelope.test:
         return Mapped(changes=[], delivery_key=key, note="test ping")

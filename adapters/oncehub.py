@@ -38,6 +38,7 @@ from schemas.oncehub import (
 __all__ = ["ADAPTER", "NAME", "SIGNATURE_HEADER", "OncehubSignature", "map_request"]
 
 NAME = "oncehub"
+_ENVELOPE = msgspec.json.Decoder(OncehubEnvelope)
 SIGNATURE_HEADER = "oncehub-signature"
 
 _EVENT_TYPES: dict[str, EventType] = {
@@ -115,7 +116,7 @@ def _parse_signature_header(header: str) -> tuple[str, list[bytes]]:
 def map_request(request: VerifiedRequest) -> Mapped:
     """Map one OnceHub webhook to canonical changes."""
     repairs: list[str] = []
-    envelope = decode_payload(request.body, OncehubEnvelope, repairs)
+    envelope = decode_payload(request.body, _ENVELOPE, repairs)
     delivery_key = envelope.id or None
     if envelope.type.startswith("conversation."):
         note = f"{envelope.type} is about a chat conversation, not a booking"

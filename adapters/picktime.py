@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
+
 from adapters._amount import decimal_amount
 from adapters._decode import decode_payload, parse_embedded_json
 from adapters._time import UnreadableTime, from_compact_utc, from_epoch_seconds
@@ -27,6 +29,7 @@ from schemas.picktime import PicktimeBooking, PicktimeEnvelope
 __all__ = ["ADAPTER", "NAME", "map_request"]
 
 NAME = "picktime"
+_ENVELOPE = msgspec.json.Decoder(PicktimeEnvelope)
 
 _KINDS: dict[str, BookingKind] = {"appointment": "appointment", "class": "class", "resource": "resource"}
 _BOOKING_TYPES: dict[str, EventType] = {
@@ -64,7 +67,7 @@ _ENVELOPE_KEYS = ("status", "type")
 def map_request(request: VerifiedRequest) -> Mapped:
     """Map one Picktime webhook to canonical changes."""
     repairs: list[str] = []
-    envelope = decode_payload(request.body, PicktimeEnvelope, repairs, fixup=_lift_envelope_keys)
+    envelope = decode_payload(request.body, _ENVELOPE, repairs, fixup=_lift_envelope_keys)
     action = envelope.type.upper()
     if action not in _BOOKING_TYPES:
         raise AdapterError("unsupported-event", f"unknown Picktime type {envelope.type!r} - at $.type")

@@ -35,6 +35,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
+import msgspec
+
 from adapters._contact import checked_email
 from adapters._decode import decode_payload, parse_embedded_json
 from adapters._fields import field_value
@@ -58,6 +60,7 @@ from schemas.timekit import TimekitBooking, TimekitCustomer, TimekitEvent
 __all__ = ["ADAPTER", "NAME", "SIGNATURE_HEADER", "TimekitSignature", "map_request"]
 
 NAME = "timekit"
+_BOOKING = msgspec.json.Decoder(TimekitBooking)
 SIGNATURE_HEADER = "x-timekit-signature"
 
 
@@ -111,7 +114,7 @@ class TimekitSignature:
 def map_request(request: VerifiedRequest) -> Mapped:
     """Map one Timekit webhook (a booking that entered a state) to one canonical change."""
     repairs: list[str] = []
-    payload = decode_payload(request.body, TimekitBooking, repairs)
+    payload = decode_payload(request.body, _BOOKING, repairs)
     if not payload.id.strip():
         raise AdapterError("invalid-payload", "booking id is empty - at $.id")
     transition = _transition(payload)
