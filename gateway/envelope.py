@@ -33,17 +33,19 @@ def build_events(request: VerifiedRequest, mapped: Mapped, key: str) -> list[Clo
     """The CloudEvents for one request, in the adapter's order."""
     source_id, provider, received_at = request.source.id, request.source.provider, request.received_at
     uri = source_uri(source_id)
-    return [
-        CloudEvent(
-            id=event_id(source_id, key, index),
-            source=uri,
-            type=change.type,
-            subject=change.data.booking.id,
-            time=change.time or received_at,
-            dataschema=DATASCHEMA,
-            provider=provider,
-            receivedat=received_at,
-            data=change.data,
+    events = []  # a loop, not a comprehension: the comprehension would make closure cells of these locals
+    for index, change in enumerate(mapped.changes):
+        events.append(
+            CloudEvent(
+                id=event_id(source_id, key, index),
+                source=uri,
+                type=change.type,
+                subject=change.data.booking.id,
+                time=change.time or received_at,
+                dataschema=DATASCHEMA,
+                provider=provider,
+                receivedat=received_at,
+                data=change.data,
+            )
         )
-        for index, change in enumerate(mapped.changes)
-    ]
+    return events
