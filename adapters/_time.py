@@ -26,6 +26,7 @@ _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 # The epoch seconds of 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z, the range datetime can hold.
 _EPOCH_MIN = (date.min.toordinal() - _EPOCH_ORDINAL) * _SECONDS_PER_DAY
 _EPOCH_MAX = (date.max.toordinal() - _EPOCH_ORDINAL + 1) * _SECONDS_PER_DAY - 1
+_CLOCK_MINUTES = tuple(f"{hour:02d}:{minute:02d}" for hour in range(24) for minute in range(60))
 _TWO_DIGITS = tuple(f"{n:02d}" for n in range(60))
 
 
@@ -56,9 +57,8 @@ def from_epoch_seconds(value: int) -> str:
     if not _EPOCH_MIN <= value <= _EPOCH_MAX:
         raise UnreadableTime(f"epoch seconds {value} out of range")
     days, seconds = divmod(value, _SECONDS_PER_DAY)
-    minutes, second = divmod(seconds, 60)
-    hour, minute = divmod(minutes, 60)
-    return f"{_epoch_day(days)}T{_TWO_DIGITS[hour]}:{_TWO_DIGITS[minute]}:{_TWO_DIGITS[second]}Z"
+    minute, second = divmod(seconds, 60)
+    return f"{_epoch_day(days)}T{_CLOCK_MINUTES[minute]}:{_TWO_DIGITS[second]}Z"
 
 
 @lru_cache(maxsize=1024)

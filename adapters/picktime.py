@@ -213,6 +213,8 @@ def _attendee(attendee_id: str | None, person: Customer | None) -> Attendee:
 
 
 def _custom_fields(addnl_fields: str | None, repairs: list[str]) -> list[CustomField]:
+    if not addnl_fields:
+        return []
     fields = parse_embedded_json(addnl_fields, "addnl_fields", repairs)
     if not isinstance(fields, dict):
         return []
