@@ -199,7 +199,7 @@ def _capacity(item: PicktimeBooking) -> Capacity | None:
 
 def _person(item: PicktimeBooking) -> Customer | None:
     region = f"{item.state} {item.zip}" if item.state and item.zip else item.state or item.zip
-    address = ", ".join([part for part in (item.address, item.city, region) if part])
+    address = ", ".join(filter(None, (item.address, item.city, region)))
     name, email, phone = item.customer_name or None, item.email or None, item.mobile_no or None
     if not (name or email or phone or address):
         return None
