@@ -8,6 +8,7 @@ __all__ = ["MAX_AMOUNT_DIGITS", "UnreadableAmount", "decimal_amount", "parse_dec
 
 MAX_AMOUNT_DIGITS = 15
 """Amounts of more integer digits than this are not what a booking costs: refused, not formatted."""
+_INT_LIMIT = 10**MAX_AMOUNT_DIGITS
 
 
 class UnreadableAmount(ValueError):
@@ -38,6 +39,8 @@ def decimal_amount(value: object, field: str, repairs: list[str]) -> str | None:
     An unreadable or implausible amount is kept as the vendor sent it (as
     text, never expanded) and noted in ``repairs``, as the contract asks.
     """
+    if type(value) is int and -_INT_LIMIT < value < _INT_LIMIT:
+        return f"{value}.00"  # what Decimal would give, without building one (bool is not int here)
     try:
         amount = parse_decimal(value)
     except UnreadableAmount as exc:

@@ -18,17 +18,20 @@ Fixup = Callable[[Any, list[str]], Any]
 """Mends a repaired document whose repair left it in the wrong shape; appends what it did."""
 
 _BYTE_POSITION = re.compile(r"\(byte (\d+)\)")
+_ANY_JSON = msgspec.json.Decoder()
 
 
-def decode_payload(body: bytes, payload_type: type[T], repairs: list[str], fixup: Fixup | None = None) -> T:
-    """Decode ``body`` as ``payload_type``; on malformed JSON, repair then decode.
+def decode_payload(
+    body: bytes, decoder: msgspec.json.Decoder[T], repairs: list[str], fixup: Fixup | None = None
+) -> T:
+    """Decode ``body`` with ``decoder`` (built once per payload type); on malformed JSON, repair then decode.
 
     Valid JSON takes msgspec's typed fast path. Repairs are appended to
     ``repairs``. Raises AdapterError (``malformed-json`` or
     ``invalid-payload``) and nothing else.
     """
     try:
-        return msgspec.json.decode(body, type=payload_type)
+        return decoder.decode(body)
     except msgspec.ValidationError as exc:
         raise AdapterError("invalid-payload", str(exc)) from None
     except msgspec.DecodeError as exc:
@@ -43,7 +46,7 @@ def decode_payload(body: bytes, payload_type: type[T], repairs: list[str], fixup
     if fixup is not None:
         document = fixup(document, repairs)
     try:
-        return msgspec.convert(document, payload_type)
+        return msgspec.convert(document, decoder.type)
     except msgspec.ValidationError as exc:
         raise AdapterError("invalid-payload", str(exc)) from None
 
@@ -60,7 +63,7 @@ def _repaired_document(body: bytes, syntax_error: msgspec.DecodeError, repairs: 
     except UnrepairableJSON as exc:
         raise AdapterError("malformed-json", f"{syntax_error}; not repairable: {exc}", position=position) from None
     try:
-        document = msgspec.json.decode(repaired.text)
+        document = _ANY_JSON.decode(repaired.text)
     except (msgspec.DecodeError, RecursionError) as exc:
         raise AdapterError("malformed-json", f"{syntax_error}; not repairable: {exc}", position=position) from None
     repairs.extend(repaired.repairs)
@@ -72,7 +75,7 @@ def parse_embedded_json(text: str | None, what: str, repairs: list[str]) -> Any:
     if not text:
         return None
     try:
-        return msgspec.json.decode(text)
+        return _ANY_JSON.decode(text)
     except (msgspec.DecodeError, RecursionError) as exc:
         repairs.append(f"{what} is not valid JSON ({exc or 'nested too deeply'}); left out")
         return None

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 __all__ = [
@@ -20,6 +21,13 @@ __all__ = [
 
 _COLONLESS_OFFSET = re.compile(r"([+-]\d{2})(\d{2})$")
 _COMPACT = re.compile(r"^\d{12}$")
+_SECONDS_PER_DAY = 86_400
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+# The epoch seconds of 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z, the range datetime can hold.
+_EPOCH_MIN = (date.min.toordinal() - _EPOCH_ORDINAL) * _SECONDS_PER_DAY
+_EPOCH_MAX = (date.max.toordinal() - _EPOCH_ORDINAL + 1) * _SECONDS_PER_DAY - 1
+_CLOCK_MINUTES = tuple(f"{hour:02d}:{minute:02d}" for hour in range(24) for minute in range(60))
+_TWO_DIGITS = tuple(f"{n:02d}" for n in range(60))
 
 
 class UnreadableTime(ValueError):
@@ -45,11 +53,18 @@ def format_utc(moment: datetime) -> str:
 
 
 def from_epoch_seconds(value: int) -> str:
-    """Read Unix epoch seconds."""
-    try:
-        return format_utc(datetime.fromtimestamp(value, UTC))
-    except (OverflowError, OSError, ValueError) as exc:
-        raise UnreadableTime(f"epoch seconds {value} out of range") from exc
+    """Read Unix epoch seconds; the same text as ``format_utc(datetime.fromtimestamp(value, UTC))``."""
+    if not _EPOCH_MIN <= value <= _EPOCH_MAX:
+        raise UnreadableTime(f"epoch seconds {value} out of range")
+    days, seconds = divmod(value, _SECONDS_PER_DAY)
+    minute, second = divmod(seconds, 60)
+    return f"{_epoch_day(days)}T{_CLOCK_MINUTES[minute]}:{_TWO_DIGITS[second]}Z"
+
+
+@lru_cache(maxsize=1024)
+def _epoch_day(days: int) -> str:
+    """The ISO date ``days`` after 1970-01-01 (bookings cluster on few days, so this is cached)."""
+    return date.fromordinal(_EPOCH_ORDINAL + days).isoformat()
 
 
 def from_compact_utc(value: int | str) -> str:

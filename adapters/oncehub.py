@@ -38,6 +38,7 @@ from schemas.oncehub import (
 __all__ = ["ADAPTER", "NAME", "SIGNATURE_HEADER", "OncehubSignature", "map_request"]
 
 NAME = "oncehub"
+_ENVELOPE = msgspec.json.Decoder(OncehubEnvelope)
 SIGNATURE_HEADER = "oncehub-signature"
 
 _EVENT_TYPES: dict[str, EventType] = {
@@ -115,7 +116,7 @@ def _parse_signature_header(header: str) -> tuple[str, list[bytes]]:
 def map_request(request: VerifiedRequest) -> Mapped:
     """Map one OnceHub webhook to canonical changes."""
     repairs: list[str] = []
-    envelope = decode_payload(request.body, OncehubEnvelope, repairs)
+    envelope = decode_payload(request.body, _ENVELOPE, repairs)
     delivery_key = envelope.id or None
     if envelope.type.startswith("conversation."):
         note = f"{envelope.type} is about a chat conversation, not a booking"
@@ -144,7 +145,8 @@ def _booking(item: OncehubBooking, event_type: EventType, repairs: list[str]) ->
     status = _status(item.status, _IMPLIED_STATUSES.get(event_type), repairs)
     cancelled = status == "cancelled" or event_type == "booking.cancelled"
     url = item.cancel_reschedule_url or None
-    return Booking(
+    # At most 15 keywords a call: CPython compiles a call with more into one that builds a dict, twice as slow.
+    booking = Booking(
         id=f"{NAME}:{item.id}",
         provider_id=item.id,
         kind="meeting",
@@ -160,6 +162,9 @@ def _booking(item: OncehubBooking, event_type: EventType, repairs: list[str]) ->
         customer=_customer(form, item.customer_timezone, repairs),
         attendees=_guests(form.guests or [], repairs),
         notes=form.note or None,
+    )
+    return msgspec.structs.replace(
+        booking,
         custom_fields=[_custom_field(field) for field in form.custom_fields or []],
         links=Links(cancel=url, reschedule=url),
         cancellation=_cancellation(item.cancel_reschedule_information) if cancelled else None,

@@ -6,6 +6,8 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import msgspec
+
 from adapters._amount import decimal_amount
 from adapters._contact import checked_email
 from adapters._decode import decode_payload
@@ -24,6 +26,8 @@ from schemas.schedulingkit import (
 __all__ = ["ADAPTER", "NAME", "SchedulingKitSignature", "map_request"]
 
 NAME = "schedulingkit"
+_HEAD = msgspec.json.Decoder(SchedulingKitHead)
+_ENVELOPE = msgspec.json.Decoder(SchedulingKitEnvelope)
 
 SIGNATURE_HEADER = "x-webhook-signature"
 DELIVERY_HEADER = "x-webhook-delivery-id"
@@ -94,14 +98,14 @@ class SchedulingKitSignature:
 def map_request(request: VerifiedRequest) -> Mapped:
     """Map one SchedulingKit webhook to canonical changes."""
     delivery_key = request.headers.get(DELIVERY_HEADER, "").strip() or None
-    head = decode_payload(request.body, SchedulingKitHead, [])
+    head = decode_payload(request.body, _HEAD, [])
     if head.event == TEST_EVENT:
         return Mapped(changes=[], delivery_key=delivery_key, note="test ping")
     event_type = _TYPES.get(head.event)
     if event_type is None:
         raise AdapterError("unsupported-event", f"unknown SchedulingKit event {head.event!r} - at $.event")
     repairs: list[str] = []
-    envelope = decode_payload(request.body, SchedulingKitEnvelope, repairs)
+    envelope = decode_payload(request.body, _ENVELOPE, repairs)
     _check_event_header(request.headers.get(EVENT_HEADER), envelope.event, repairs)
     if envelope.data is None:
         raise AdapterError("invalid-payload", "data is missing or null - at $.data")

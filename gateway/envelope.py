@@ -6,12 +6,12 @@ import hashlib
 import uuid
 
 from adapters.base import Mapped, VerifiedRequest
-from gateway.ids import uuid5_text
+from gateway.ids import Uuid5Namespace
 from schemas.canonical import DATASCHEMA, CloudEvent
 
 __all__ = ["build_events", "delivery_key", "event_id", "source_uri"]
 
-_NAMESPACE = uuid.UUID("6f1d9c1e-3a57-5b8e-9d2c-4b7e0a1f2c3d")
+_EVENT_IDS = Uuid5Namespace(uuid.UUID("6f1d9c1e-3a57-5b8e-9d2c-4b7e0a1f2c3d"))
 
 
 def source_uri(source_id: str) -> str:
@@ -26,23 +26,26 @@ def delivery_key(mapped_key: str | None, body: bytes) -> str:
 
 def event_id(source_id: str, key: str, index: int) -> str:
     """UUIDv5 over source, delivery key and index: the same delivery always yields the same ids."""
-    return uuid5_text(_NAMESPACE, f"{source_id}\n{key}\n{index}")
+    return _EVENT_IDS.text(f"{source_id}\n{key}\n{index}")
 
 
 def build_events(request: VerifiedRequest, mapped: Mapped, key: str) -> list[CloudEvent]:
     """The CloudEvents for one request, in the adapter's order."""
-    source = request.source
-    return [
-        CloudEvent(
-            id=event_id(source.id, key, index),
-            source=source_uri(source.id),
-            type=change.type,
-            subject=change.data.booking.id,
-            time=change.time or request.received_at,
-            dataschema=DATASCHEMA,
-            provider=source.provider,
-            receivedat=request.received_at,
-            data=change.data,
+    source_id, provider, received_at = request.source.id, request.source.provider, request.received_at
+    uri = source_uri(source_id)
+    events = []  # a loop, not a comprehension: the comprehension would make closure cells of these locals
+    for index, change in enumerate(mapped.changes):
+        events.append(
+            CloudEvent(
+                id=event_id(source_id, key, index),
+                source=uri,
+                type=change.type,
+                subject=change.data.booking.id,
+                time=change.time or received_at,
+                dataschema=DATASCHEMA,
+                provider=provider,
+                receivedat=received_at,
+                data=change.data,
+            )
         )
-        for index, change in enumerate(mapped.changes)
-    ]
+    return events

@@ -5,13 +5,33 @@ from __future__ import annotations
 import hashlib
 import uuid
 
-__all__ = ["uuid5_text"]
+__all__ = ["Uuid5Namespace", "uuid5_text"]
+
+_VARIANT = "89ab"
+"""The hex digit of byte 8's high nibble once the RFC variant bits (10xx) are set, by its low two bits."""
+
+
+class Uuid5Namespace:
+    """A namespace hashed once, so each id hashes only its name."""
+
+    __slots__ = ("_hashed",)
+
+    def __init__(self, namespace: uuid.UUID) -> None:
+        self._hashed = hashlib.sha1(namespace.bytes)
+
+    def text(self, name: str) -> str:
+        """``str(uuid.uuid5(namespace, name))``."""
+        digest = self._hashed.copy()
+        digest.update(name.encode())
+        return _uuid_text(digest.digest())
 
 
 def uuid5_text(namespace: uuid.UUID, name: str) -> str:
     """``str(uuid.uuid5(namespace, name))``, computed directly (RFC 9562 section 5.5)."""
-    digest = bytearray(hashlib.sha1(namespace.bytes + name.encode()).digest()[:16])
-    digest[6] = (digest[6] & 0x0F) | 0x50
-    digest[8] = (digest[8] & 0x3F) | 0x80
+    return _uuid_text(hashlib.sha1(namespace.bytes + name.encode()).digest())
+
+
+def _uuid_text(digest: bytes) -> str:
+    """The first 16 bytes of a SHA-1 digest as a version-5 UUID string."""
     text = digest.hex()
-    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+    return f"{text[:8]}-{text[8:12]}-5{text[13:16]}-{_VARIANT[(digest[8] >> 4) & 3]}{text[17:20]}-{text[20:32]}"

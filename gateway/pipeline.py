@@ -10,13 +10,13 @@ import structlog
 from adapters.base import AdapterError, VerifiedRequest
 from gateway.config import TopicSettings
 from gateway.envelope import build_events, delivery_key
-from gateway.ids import uuid5_text
+from gateway.ids import Uuid5Namespace
 from gateway.records import DeliveryMeta, ErrorInfo, OutboundRecord, archive_record, canonical_records, safe_headers
 from gateway.sources import Source
 
 __all__ = ["Processed", "delivery_id", "process"]
 
-_DELIVERY_NAMESPACE = uuid.UUID("0b8e3c52-7d0f-5b64-a3d1-2f6c9e8a4b17")
+_DELIVERY_IDS = Uuid5Namespace(uuid.UUID("0b8e3c52-7d0f-5b64-a3d1-2f6c9e8a4b17"))
 _log = structlog.get_logger("gateway.pipeline")
 
 
@@ -42,7 +42,7 @@ def _outcome(event_ids: list[str]) -> str:
 
 def delivery_id(source_id: str, key: str) -> str:
     """The gateway's id of a delivery: the same vendor delivery always gets the same one."""
-    return uuid5_text(_DELIVERY_NAMESPACE, f"{source_id}\n{key}")
+    return _DELIVERY_IDS.text(f"{source_id}\n{key}")
 
 
 def process(source: Source, request: VerifiedRequest, topics: TopicSettings) -> Processed:

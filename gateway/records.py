@@ -82,22 +82,19 @@ def safe_headers(headers: Mapping[str, str]) -> dict[str, str]:
 
 def canonical_records(topic: str, events: Sequence[CloudEvent]) -> list[OutboundRecord]:
     """One structured-mode CloudEvents record per event, keyed by subject, with ``ce_`` headers."""
-    return [
-        OutboundRecord(
-            topic=topic,
-            key=event.subject.encode(),
-            value=_ENCODER.encode(event),
-            headers=[
-                ("content-type", CLOUDEVENTS_CONTENT_TYPE),
-                ("ce_specversion", b"1.0"),
-                ("ce_type", event.type.encode()),
-                ("ce_id", event.id.encode()),
-                ("ce_source", event.source.encode()),
-                ("ce_subject", event.subject.encode()),
-            ],
-        )
-        for event in events
-    ]
+    records = []
+    for event in events:
+        subject = event.subject.encode()
+        headers = [
+            ("content-type", CLOUDEVENTS_CONTENT_TYPE),
+            ("ce_specversion", b"1.0"),
+            ("ce_type", event.type.encode()),
+            ("ce_id", event.id.encode()),
+            ("ce_source", event.source.encode()),
+            ("ce_subject", subject),
+        ]
+        records.append(OutboundRecord(topic=topic, key=subject, value=_ENCODER.encode(event), headers=headers))
+    return records
 
 
 def archive_record(topic: str, body: bytes, meta: DeliveryMeta) -> OutboundRecord:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from adapters._amount import UnreadableAmount, decimal_amount, parse_decimal
 
@@ -38,3 +40,22 @@ def test_parse_decimal_is_bounded_like_decimal_amount() -> None:
     assert parse_decimal("999999999999999.99") == Decimal("999999999999999.99")
     with pytest.raises(UnreadableAmount):
         parse_decimal("1e15")
+
+
+@given(st.integers(min_value=-(10**16), max_value=10**16))
+@example(0)
+@example(10**15 - 1)
+@example(10**15)
+@example(-(10**15) + 1)
+@example(-(10**15))
+def test_decimal_amount_reads_ints_as_decimal_would(sent: int) -> None:
+    """An int amount gives the same text and repairs as its Decimal reading, on both sides of the bound."""
+    repairs: list[str] = []
+    expected_repairs: list[str] = []
+    try:
+        expected = f"{parse_decimal(sent):.2f}"
+    except UnreadableAmount as exc:
+        expected = str(sent)
+        expected_repairs.append(f"price {exc}; kept as sent")
+    assert decimal_amount(sent, "price", repairs) == expected
+    assert repairs == expected_repairs

@@ -7,10 +7,18 @@ import uuid
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gateway.ids import uuid5_text
+from gateway.ids import Uuid5Namespace, uuid5_text
 
 
 @given(st.uuids(), st.text())
 def test_uuid5_text_matches_the_standard_library(namespace: uuid.UUID, name: str) -> None:
     """For any namespace and name, uuid5_text is str(uuid.uuid5(...))."""
     assert uuid5_text(namespace, name) == str(uuid.uuid5(namespace, name))
+
+
+@given(st.uuids(), st.text())
+def test_namespace_text_matches_the_standard_library(namespace: uuid.UUID, name: str) -> None:
+    """A Uuid5Namespace gives str(uuid.uuid5(...)), however many names it has hashed before."""
+    ids = Uuid5Namespace(namespace)
+    assert ids.text(name) == str(uuid.uuid5(namespace, name))
+    assert ids.text(name + "x") == str(uuid.uuid5(namespace, name + "x"))
