@@ -124,8 +124,7 @@ def _legacy_booking(item: AppointletBooking, status: BookingStatus | None, repai
     rel = item.rel or AppointletBookingLinks()
     price, paid = _price_and_paid(item, service, repairs)
     host = item.bookable.name if item.bookable else None
-    # At most 15 keywords a call: CPython compiles a call with more into one that builds a dict, twice as slow.
-    booking = Booking(
+    return Booking(
         id=f"{NAME}:{item.id}",
         provider_id=str(item.id),
         kind="meeting",
@@ -141,9 +140,6 @@ def _legacy_booking(item: AppointletBooking, status: BookingStatus | None, repai
         price=price,
         paid=paid,
         custom_fields=_custom_fields(item, repairs),
-    )
-    return msgspec.structs.replace(
-        booking,
         links=Links(cancel=rel.cancel or None, reschedule=rel.reschedule or None, manage=item.url or None),
         created_at=read_iso(item.date_created, "object.date_created", repairs),
     )

@@ -135,8 +135,7 @@ def _booking(
     item: PicktimeBooking, kind: BookingKind, action: str, repairs: list[str], customer: Customer | None
 ) -> Booking:
     provider_id = item.event_id if kind == "class" else (item.booking_id or item.event_id)
-    # At most 15 keywords a call: CPython compiles a call with more into one that builds a dict, twice as slow.
-    booking = Booking(
+    return Booking(
         id=f"{NAME}:{provider_id}",
         provider_id=provider_id,
         kind=kind,
@@ -152,9 +151,6 @@ def _booking(
         resources=list(item.resource_names),
         customer=customer,
         capacity=_capacity(item) if kind == "class" else None,
-    )
-    return msgspec.structs.replace(
-        booking,
         price=_price(item.price, repairs),
         paid=item.paid,
         notes=item.booking_notes or None,

@@ -142,8 +142,7 @@ def _booking(payload: TimekitBooking, transition: _Transition, repairs: list[str
     customers = payload.customers or []
     people = [_person(customer, index, repairs) for index, customer in enumerate(customers)]
     primary = people[0] if people and graph != "group_owner" else None
-    # At most 15 keywords a call: CPython compiles a call with more into one that builds a dict, twice as slow.
-    booking = Booking(
+    return Booking(
         id=f"{NAME}:{payload.id}",
         provider_id=payload.id,
         kind="class" if graph.startswith("group") else "appointment",
@@ -159,9 +158,6 @@ def _booking(payload: TimekitBooking, transition: _Transition, repairs: list[str
         attendees=_attendees(customers, people) if len(people) > 1 or graph == "group_owner" else [],
         paid=transition.paid,
         notes=event.description or None,
-    )
-    return msgspec.structs.replace(
-        booking,
         custom_fields=_custom_fields(primary[1]) if primary else [],
         cancellation=transition.cancellation,
         created_at=read_iso(payload.created_at, "created_at", repairs),
