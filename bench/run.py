@@ -118,14 +118,21 @@ def wrk(port: int, seconds: int, connections: int, run_id: str) -> WrkResult:
     return msgspec.json.decode(line.removeprefix("BENCH "), type=WrkResult)
 
 
-def servers(bootstrap: str, config: Path, workers: int) -> list[Server]:
+def gateway_name(workers: int) -> str:
+    return "gateway" if workers == 1 else f"gateway {workers} workers"
+
+
+def servers(bootstrap: str, configs: dict[int, Path]) -> list[Server]:
+    """The two baselines, then the gateway once per worker count (each with its own config and spool)."""
     python = sys.executable
     uvicorn = [python, "-m", "uvicorn", "--port", "{port}", "--no-access-log", "--log-level", "warning"]
     return [
         Server("starlette floor", [*uvicorn, "bench.baseline_starlette:app"]),
         Server("fastapi receiver", [*uvicorn, "bench.baseline_fastapi:app"],
                env={"BENCH_BOOTSTRAP": bootstrap, "BENCH_TOPIC": FASTAPI_TOPIC}),
-        Server("gateway", [python, "-m", "gateway", "serve", "--config", str(config), "--workers", str(workers)]),
+        *(Server(gateway_name(workers),
+                 [python, "-m", "gateway", "serve", "--config", str(config), "--workers", str(workers)])
+          for workers, config in configs.items()),
     ]
 
 
@@ -133,8 +140,9 @@ def compare(args: argparse.Namespace, broker: EmbeddedBroker, workdir: Path) -> 
     results: dict[str, list[WrkResult]] = {}
     for round_number in range(args.rounds):
         port = free_port()
-        config = gateway_config(broker.bootstrap_servers, port, workdir / f"round{round_number}", args.workers)
-        for server in servers(broker.bootstrap_servers, config, args.workers):
+        configs = {workers: gateway_config(broker.bootstrap_servers, port, workdir / f"round{round_number}-w{workers}",
+                                           workers) for workers in args.workers}
+        for server in servers(broker.bootstrap_servers, configs):
             server.start(port)
             try:
                 wrk(port, args.warmup, args.connections, f"warm{round_number}")
@@ -156,15 +164,23 @@ def report(results: dict[str, list[WrkResult]], args: argparse.Namespace) -> int
     p99 = {name: max(r.p99_us for r in runs) / 1000 for name, runs in results.items()}
     errors = {name: sum(r.errors for r in runs) for name, runs in results.items()}
     cpu = {name: statistics.median(r.cpu_us_per_request for r in runs) for name, runs in results.items()}
-    print(f"\n{args.connections} connections, {args.seconds} s x {args.rounds} rounds, gateway workers={args.workers}")
-    print(f"{'server':<18}{'req/s (median)':>16}{'p99 ms (worst)':>16}{'errors':>8}{'cpu us/req':>12}")
+    print(f"\n{args.connections} connections, {args.seconds} s x {args.rounds} rounds")
+    print(f"{'server':<20}{'req/s (median)':>16}{'p99 ms (worst)':>16}{'errors':>8}{'cpu us/req':>12}")
     for name in results:
-        print(f"{name:<18}{rate[name]:>16.0f}{p99[name]:>16.1f}{errors[name]:>8}{cpu[name]:>12.0f}")
+        print(f"{name:<20}{rate[name]:>16.0f}{p99[name]:>16.1f}{errors[name]:>8}{cpu[name]:>12.0f}")
+    print()
+    for workers in args.workers:
+        name = gateway_name(workers)
+        print(f"{name} / fastapi receiver = {rate[name] / rate['fastapi receiver']:.2f}x, "
+              f"/ starlette floor = {rate[name] / rate['starlette floor']:.2f}x"
+              + (f", / gateway = {rate[name] / rate['gateway']:.2f}x" if workers != 1 and 1 in args.workers else ""))
+    if 1 not in args.workers:
+        return 0
     vs_fastapi = rate["gateway"] / rate["fastapi receiver"]
     vs_floor = rate["gateway"] / rate["starlette floor"]
-    print(f"\ngateway / fastapi receiver = {vs_fastapi:.2f}x   (target >= 2.5x)")
-    print(f"gateway / starlette floor  = {vs_floor:.2f}x   (target >= 0.5x)")
-    print(f"gateway p99 = {p99['gateway']:.1f} ms   (target <= 50 ms); gateway errors = {errors['gateway']} (target 0)")
+    print(f"\ntargets (one worker): gateway / fastapi receiver = {vs_fastapi:.2f}x (>= 2.5x), "
+          f"gateway / starlette floor = {vs_floor:.2f}x (>= 0.5x), p99 = {p99['gateway']:.1f} ms (<= 50 ms), "
+          f"errors = {errors['gateway']} (0)")
     met = vs_fastapi >= 2.5 and vs_floor >= 0.5 and p99["gateway"] <= 50 and errors["gateway"] == 0
     print("targets met" if met else "targets NOT met")
     return 0
@@ -210,7 +226,7 @@ def _requests_served(port: int) -> int:
 def memory(args: argparse.Namespace, broker: EmbeddedBroker, workdir: Path) -> int:
     port = free_port()
     config = gateway_config(broker.bootstrap_servers, port, workdir / "memory", 1)
-    [gateway] = [server for server in servers(broker.bootstrap_servers, config, 1) if server.name == "gateway"]
+    [gateway] = [server for server in servers(broker.bootstrap_servers, {1: config}) if server.name == "gateway"]
     gateway.start(port)
     assert gateway.process is not None
     load = subprocess.Popen(["wrk", "-t2", f"-c{args.connections}", "-d3600s", "--timeout", "5s",
@@ -240,7 +256,8 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=3, help="warm-up seconds before each measurement")
     parser.add_argument("--rounds", type=int, default=2, help="rounds (servers alternate within a round)")
     parser.add_argument("--connections", type=int, default=64)
-    parser.add_argument("--workers", type=int, default=1, help="gateway workers")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2],
+                        help="gateway worker counts, each run in every round (e.g. --workers 1 2)")
     parser.add_argument("--memory", action="store_true", help="run the gateway to 1M requests and report RSS")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
