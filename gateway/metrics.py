@@ -62,7 +62,7 @@ class Metrics:
             ["provider", "source", "reason"], registry=registry,
         )
         self.broker_ack = Histogram(
-            "gateway_broker_ack_seconds", "Time the broker took to acknowledge a request's records.",
+            "gateway_broker_ack_seconds", "Time from a producer batch's first record to the broker's acknowledgement.",
             buckets=_LATENCY_BUCKETS, registry=registry,
         )
         self.broker_up = Gauge("gateway_broker_up", "1 when the broker answered the last check.",
