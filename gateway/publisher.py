@@ -241,8 +241,11 @@ class Publisher:
     def _append(self, producer: AIOKafkaProducer, where: tuple[str, int], record: OutboundRecord) -> PendingBatch:
         alone = len(record.value) > self._alone_bytes
         batch = self._open.get(where)
-        if batch is not None and not alone and batch.append(record):
-            return batch
+        if batch is not None:
+            if batch.in_time.done():
+                batch.close()  # its deadline passed: a newcomer gets a batch, and a deadline, of its own
+            elif not alone and batch.append(record):
+                return batch
         batch = PendingBatch(producer.create_batch(), self._deadline_s, asyncio.get_running_loop(), self._listener)
         batch.append(record)  # an empty batch takes any record, whatever its size
         if alone:

@@ -130,3 +130,25 @@ async def test_appending_without_a_connection_is_refused() -> None:
         assert "not connected" in str(exc)
     else:
         raise AssertionError("expected BrokerUnavailable")
+
+
+async def test_a_record_after_a_batchs_deadline_starts_a_batch_with_its_own(broker: EmbeddedBroker) -> None:
+    """A batch past its deadline takes no newcomers: they get a fresh batch and a full deadline."""
+    topics = _topics(1)
+    publisher = await _publisher(broker, topics, ack_timeout_ms=100)
+    assert broker.pid is not None
+    os.kill(broker.pid, signal.SIGSTOP)
+    try:
+        [late] = publisher.append([_record(topics.raw, "first")])
+        assert await late.in_time is False
+        [fresh] = publisher.append([_record(topics.raw, "second")])
+        assert fresh is not late and not fresh.in_time.done()
+    finally:
+        os.kill(broker.pid, signal.SIGCONT)
+    try:
+        await asyncio.wait([late.acked, fresh.acked])
+        assert late.delivered and fresh.delivered
+    finally:
+        await publisher.stop()
+    records = await read_until(broker.bootstrap_servers, topics.raw, lambda got: len(got) >= 2)
+    assert [record.key for record in records] == [b"first", b"second"]
