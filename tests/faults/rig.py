@@ -60,10 +60,22 @@ class Rig:
         return f"http://127.0.0.1:{self.port}/webhooks/picktime?token={TOKEN}"
 
     def start_broker(self) -> None:
-        """Start the broker and create the topics (on a thread: tests call this inside their event loop)."""
-        self.broker.start()
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            pool.submit(asyncio.run, ensure_topics(self.broker.bootstrap_servers, TOPICS)).result()
+        """Start the broker and create the topics (on a thread: tests call this inside their event loop).
+
+        A running gateway is frozen meanwhile: a restarted Tansu starts empty, and it acknowledges
+        records sent before the topics exist, then loses them when they are created. A real broker
+        comes back with its topics, so the gateway first meets this one once they exist.
+        """
+        gateway = self.gateway.process if self.gateway is not None and self.gateway.process.poll() is None else None
+        if gateway is not None:
+            gateway.send_signal(signal.SIGSTOP)
+        try:
+            self.broker.start()
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                pool.submit(asyncio.run, ensure_topics(self.broker.bootstrap_servers, TOPICS)).result()
+        finally:
+            if gateway is not None:
+                gateway.send_signal(signal.SIGCONT)
 
     def start_gateway(self, *, wait_ready: bool = True) -> None:
         self.gateway = start_gateway(self.config, self.workdir, wait_ready=wait_ready)
