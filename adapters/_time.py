@@ -52,13 +52,18 @@ def format_utc(moment: datetime) -> str:
     return utc.isoformat(timespec=timespec).replace("+00:00", "Z")
 
 
-def from_epoch_seconds(value: int) -> str:
-    """Read Unix epoch seconds; the same text as ``format_utc(datetime.fromtimestamp(value, UTC))``."""
+def from_epoch_seconds(value: int, microsecond: int = 0) -> str:
+    """Read Unix epoch seconds (and microseconds); the same text as ``format_utc`` of that moment."""
     if not _EPOCH_MIN <= value <= _EPOCH_MAX:
         raise UnreadableTime(f"epoch seconds {value} out of range")
     days, seconds = divmod(value, _SECONDS_PER_DAY)
     minute, second = divmod(seconds, 60)
-    return f"{_epoch_day(days)}T{_CLOCK_MINUTES[minute]}:{_TWO_DIGITS[second]}Z"
+    text = f"{_epoch_day(days)}T{_CLOCK_MINUTES[minute]}:{_TWO_DIGITS[second]}"
+    if not microsecond:
+        return text + "Z"
+    if microsecond % 1000 == 0:
+        return f"{text}.{microsecond // 1000:03d}Z"
+    return f"{text}.{microsecond:06d}Z"
 
 
 @lru_cache(maxsize=1024)
