@@ -9,6 +9,7 @@ workers, and ``gateway_broker_up`` is the lowest any live worker reports.
 from __future__ import annotations
 
 import os
+from typing import TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics, multiprocess
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
@@ -37,6 +38,17 @@ METRIC_NAMES = (
     "gateway_spool_capacity_bytes",
     "gateway_duplicates_total",
 )
+
+
+_Metric = TypeVar("_Metric", Counter, Histogram)
+
+
+def _child(cache: dict[tuple[str, ...], _Metric], metric: _Metric, *labels: str) -> _Metric:
+    """``metric.labels(*labels)``, created once per label values."""
+    child = cache.get(labels)
+    if child is None:
+        child = cache[labels] = metric.labels(*labels)
+    return child
 
 
 class Metrics:
@@ -77,31 +89,20 @@ class Metrics:
             "gateway_duplicates", "Repeated deliveries answered from the dedupe store.",
             ["provider", "source"], registry=registry,
         )
-        self._request_counters: dict[tuple[str, str, str], Counter] = {}
-        self._request_timers: dict[tuple[str, str], Histogram] = {}
-        self._event_counters: dict[tuple[str, str], Counter] = {}
+        # Label children of the per-request series, by label values: labels() costs more than a dict lookup.
+        self._request_counters: dict[tuple[str, ...], Counter] = {}
+        self._request_timers: dict[tuple[str, ...], Histogram] = {}
+        self._event_counters: dict[tuple[str, ...], Counter] = {}
 
     def request_done(self, provider: str, source: str, outcome: str, seconds: float) -> None:
-        """Count one answered request and its duration (label children cached: this runs per request)."""
-        key = (provider, source, outcome)
-        counter = self._request_counters.get(key)
-        if counter is None:
-            counter = self._request_counters[key] = self.requests.labels(provider, source, outcome)
-        timer = self._request_timers.get(key[:2])
-        if timer is None:
-            timer = self._request_timers[key[:2]] = self.request_duration.labels(provider, source)
-        counter.inc()
-        timer.observe(seconds)
+        """Count one answered request and its duration."""
+        _child(self._request_counters, self.requests, provider, source, outcome).inc()
+        _child(self._request_timers, self.request_duration, provider, source).observe(seconds)
 
     def events_published(self, provider: str, event_types: list[str]) -> None:
-        """Count a request's canonical events by type (label children cached: this runs per request)."""
+        """Count a request's canonical events by type."""
         for event_type in event_types:
-            counter = self._event_counters.get((provider, event_type))
-            if counter is None:
-                counter = self._event_counters[(provider, event_type)] = self.canonical_events.labels(
-                    provider, event_type
-                )
-            counter.inc()
+            _child(self._event_counters, self.canonical_events, provider, event_type).inc()
 
     def render(self) -> bytes:
         """The Prometheus text exposition of every series (of every worker, with several)."""
