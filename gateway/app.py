@@ -19,10 +19,9 @@ from starlette.types import Receive, Scope, Send
 from gateway.config import Config, load_config
 from gateway.dedupe import DedupeStore
 from gateway.delivery import Deliverer
-from gateway.errors import GatewayError
 from gateway.logging import configure_logging
 from gateway.metrics import CONTENT_TYPE_LATEST, Metrics
-from gateway.problems import gateway_error_response, http_error_response, unexpected_error_response
+from gateway.problems import http_error_response, unexpected_error_response
 from gateway.publisher import Publisher
 from gateway.sources import build_sources
 from gateway.spool import Spool
@@ -136,7 +135,6 @@ def create_app(config: Config, env: Mapping[str, str] | None = None, workers: in
         Route("/metrics", metrics_endpoint, methods=["GET"]),
     ]
     handlers = {
-        GatewayError: gateway_error_response,
         HTTPException: http_error_response,
         Exception: unexpected_error_response,
     }

@@ -15,7 +15,6 @@ from gateway.errors import PROBLEM_TYPE_BASE, GatewayError
 
 __all__ = [
     "PROBLEM_CONTENT_TYPE",
-    "gateway_error_response",
     "gateway_problem",
     "http_error_response",
     "http_problem",
@@ -76,12 +75,6 @@ def internal_error_problem(path: str) -> Response:
         500, PROBLEM_TYPE_BASE + "internal-error", "Internal error", "the gateway failed; it has been logged",
         instance=path,
     )
-
-
-async def gateway_error_response(request: Request, exc: Exception) -> Response:
-    """The Starlette handler for GatewayError and its subclasses."""
-    assert isinstance(exc, GatewayError)
-    return gateway_problem(exc, request.url.path)
 
 
 async def http_error_response(request: Request, exc: Exception) -> Response:
