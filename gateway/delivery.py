@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import structlog
 
 from gateway.metrics import Metrics
-from gateway.publisher import BatchOutcome, BrokerUnavailable, PendingBatch, Publisher
+from gateway.publisher import BatchOutcome, BrokerUnavailable, PendingBatch, Publisher, first_failure
 from gateway.records import OutboundRecord
 from gateway.spool import Spool, SpooledBatch
 
@@ -48,13 +48,6 @@ async def _acked_in_time(batches: Sequence[PendingBatch]) -> bool:
         if not await batch.in_time:
             return False
     return True
-
-
-async def _all_acked(batches: Sequence[PendingBatch]) -> bool:
-    """Wait for every batch's outcome, however long aiokafka takes; True when all were acknowledged."""
-    if batches:
-        await asyncio.wait([batch.acked for batch in batches])
-    return all(batch.delivered for batch in batches)
 
 
 class Deliverer:
@@ -165,7 +158,7 @@ class Deliverer:
         except BrokerUnavailable as exc:
             _log.warning("relay could not queue records", error=type(exc).__name__, spooled=self.spool.records)
             return False
-        if not await _all_acked(sent):
+        if await first_failure(sent) is not None:
             self._metrics.broker_up.set(0)
             _log.warning("relay: broker did not acknowledge; will retry", spooled=self.spool.records)
             return False
@@ -180,7 +173,7 @@ class Deliverer:
         if not self._in_flight:
             return
         settling, self._in_flight = self._in_flight, []
-        await _all_acked([batch for item in settling for batch in item.batches])
+        await first_failure([batch for item in settling for batch in item.batches])
         landed = [
             SpooledBatch(item.seq, [], item.size)
             for item in settling

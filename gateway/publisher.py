@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any, Literal
 
 import msgspec
@@ -29,7 +29,7 @@ from gateway.config import KafkaSettings, TopicSettings
 from gateway.records import OutboundRecord
 from gateway.topics import topic_names
 
-__all__ = ["BrokerUnavailable", "PendingBatch", "Publisher", "Readiness"]
+__all__ = ["BrokerUnavailable", "PendingBatch", "Publisher", "Readiness", "first_failure"]
 
 _log = structlog.get_logger("gateway.publisher")
 _READINESS_CACHE_S = 1.0
@@ -109,6 +109,13 @@ class PendingBatch:
             self.in_time.set_result(delivered)
         if self._listener is not None:
             self._listener(self, "acked" if delivered else "failed")
+
+
+async def first_failure(batches: Collection[PendingBatch]) -> BaseException | None:
+    """Wait for every batch's outcome, however long aiokafka takes; the first failure, or None if all landed."""
+    if batches:
+        await asyncio.wait([batch.acked for batch in batches])
+    return next((batch.error for batch in batches if batch.error is not None), None)
 
 
 class Publisher:

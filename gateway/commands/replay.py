@@ -17,7 +17,7 @@ from gateway.commands._consume import EndMarks, KafkaUnavailable, open_consumer
 from gateway.commands._progress import Progress
 from gateway.commands._replaying import Counts, Failed, Replayer, Window
 from gateway.config import Config, load_config
-from gateway.publisher import BrokerUnavailable, PendingBatch, Publisher
+from gateway.publisher import BrokerUnavailable, PendingBatch, Publisher, first_failure
 from gateway.records import OutboundRecord
 
 __all__ = ["COMMAND", "Summary"]
@@ -108,9 +108,7 @@ class _Sink:
             await self.flush()
 
     async def flush(self) -> None:
-        if self._batches:
-            await asyncio.wait([batch.acked for batch in self._batches])
-        failed = next((batch.error for batch in self._batches if batch.error is not None), None)
+        failed = await first_failure(self._batches)
         if failed is not None:
             raise KafkaUnavailable(f"the broker did not acknowledge republished events ({failed})")
         self.published += self._unacked
