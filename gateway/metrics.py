@@ -33,6 +33,7 @@ METRIC_NAMES = (
     "gateway_dead_letters_total",
     "gateway_broker_ack_seconds",
     "gateway_broker_up",
+    "gateway_producer_refused",
     "gateway_spool_records",
     "gateway_spool_bytes",
     "gateway_spool_capacity_bytes",
@@ -79,6 +80,10 @@ class Metrics:
         )
         self.broker_up = Gauge("gateway_broker_up", "1 when the broker answered the last check.",
                                registry=registry, multiprocess_mode="livemin")
+        self.producer_refused = Gauge(
+            "gateway_producer_refused", "1 while the broker refuses the producer the configuration asks for "
+            "(kafka.idempotence against a broker without it); records are spooled meanwhile.",
+            registry=registry, multiprocess_mode="livemax")
         self.spool_records = Gauge("gateway_spool_records", "Records waiting in the spool.",
                                    registry=registry, multiprocess_mode="livesum")
         self.spool_bytes = Gauge("gateway_spool_bytes", "Bytes of records waiting in the spool.",

@@ -22,18 +22,20 @@ from typing import Any, Literal
 import msgspec
 import structlog
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError
+from aiokafka.errors import BrokerResponseError, KafkaError
 from aiokafka.partitioner import murmur2
 
 from gateway.config import KafkaSettings, TopicSettings
 from gateway.records import OutboundRecord
 from gateway.topics import topic_names
 
-__all__ = ["BrokerUnavailable", "PendingBatch", "Publisher", "Readiness", "first_failure"]
+__all__ = ["BrokerUnavailable", "PendingBatch", "ProducerRefusal", "Publisher", "Readiness", "first_failure"]
 
 _log = structlog.get_logger("gateway.publisher")
 _READINESS_CACHE_S = 1.0
 _CONNECT_RETRY_S = 1.0
+# A broker that refused the producer is asked again this rarely (a refusal is a setting, not a blip).
+_REFUSED_RETRY_S = 30.0
 # A record above this share of the batch size goes in a batch of its own.
 _ALONE_FRACTION = 4
 # Partition choices remembered per key (a source's raw records all share one key).
@@ -48,12 +50,40 @@ class BrokerUnavailable(Exception):
     """Records cannot even be queued: the producer is not connected, or a topic's partitions are unknown."""
 
 
+class ProducerRefusal(msgspec.Struct, frozen=True, kw_only=True):
+    """The broker answers, but refuses the producer the configuration asks for: a setting to change, not an outage.
+
+    Today the one case: ``kafka.idempotence = true`` against a broker that
+    rejects InitProducerId (no idempotent producer, as Tansu; or an ACL
+    without IdempotentWrite on the cluster).
+    """
+
+    refused: str
+    error: str
+    setting: str
+    fix: str
+
+    @property
+    def detail(self) -> str:
+        return f"the broker refused {self.refused} ({self.error}); {self.fix}"
+
+
+def _idempotence_refused(error: BrokerResponseError) -> ProducerRefusal:
+    return ProducerRefusal(
+        refused="the idempotent producer's InitProducerId request", error=type(error).__name__,
+        setting="kafka.idempotence",
+        fix="set kafka.idempotence = false for a broker without idempotent producers (Tansu), "
+            "or grant this client IdempotentWrite on the cluster",
+    )
+
+
 class Readiness(msgspec.Struct, frozen=True, kw_only=True):
-    """Whether the broker answers and the gateway's topics exist."""
+    """Whether the broker answers and the gateway's topics exist, or why the producer is refused."""
 
     broker: bool
     missing_topics: list[str] = []
     detail: str | None = None
+    refusal: ProducerRefusal | None = None
 
 
 class PendingBatch:
@@ -136,10 +166,16 @@ class Publisher:
         self._partition_of: dict[tuple[str, bytes], int] = {}
         self._readiness = Readiness(broker=False, detail="not connected yet")
         self._readiness_checked_at = 0.0
+        self._refusal: ProducerRefusal | None = None
 
     @property
     def connected(self) -> bool:
         return self._producer is not None
+
+    @property
+    def refusal(self) -> ProducerRefusal | None:
+        """Why the broker refuses the configured producer, while it does."""
+        return self._refusal
 
     @property
     def ack_deadline_s(self) -> float:
@@ -151,11 +187,18 @@ class Publisher:
         self._listener = listener
 
     async def start(self) -> None:
-        """Connect now if the broker answers, else keep trying in the background."""
-        if not await self._connect_once():
+        """Connect now if the broker answers, else keep trying in the background.
+
+        A broker that refuses the producer (see ProducerRefusal) is reported
+        as exactly that, here and in ``readiness()``, and asked again every
+        30 s; meanwhile requests are spooled as when the broker is away.
+        """
+        if await self._connect_once():
+            return
+        if self._refusal is None:
             _log.warning("broker unreachable at start; retrying in the background",
                          bootstrap_servers=self._kafka.bootstrap_servers)
-            self._connector = asyncio.create_task(self._connect_forever(), name="producer-connect")
+        self._connector = asyncio.create_task(self._connect_forever(), name="producer-connect")
 
     async def _connect_once(self) -> bool:
         producer = AIOKafkaProducer(
@@ -171,9 +214,17 @@ class Publisher:
         )
         try:
             await producer.start()
+        except BrokerResponseError as exc:
+            # The bootstrap answered; only the idempotent producer's InitProducerId can be refused in start().
+            await producer.stop()
+            self._refused(_idempotence_refused(exc))
+            return False
         except KafkaError:
             await producer.stop()
             return False
+        if self._refusal is not None:
+            _log.info("the broker accepts the producer now", setting=self._refusal.setting)
+            self._refusal = None
         cluster = producer.client.cluster
         cluster.add_listener(self._metadata_changed)
         producer.client.set_topics(self._topic_names)
@@ -183,9 +234,18 @@ class Publisher:
         _log.info("producer connected", bootstrap_servers=self._kafka.bootstrap_servers)
         return True
 
+    def _refused(self, refusal: ProducerRefusal) -> None:
+        if self._refusal is None:
+            _log.error("broker refused the producer; spooling until it is accepted", refused=refusal.refused,
+                       error=refusal.error, setting=refusal.setting, fix=refusal.fix,
+                       bootstrap_servers=self._kafka.bootstrap_servers)
+        self._refusal = refusal
+        self._readiness = Readiness(broker=False, detail=refusal.detail, refusal=refusal)
+        self._readiness_checked_at = time.monotonic()
+
     async def _connect_forever(self) -> None:
         while not await self._connect_once():
-            await asyncio.sleep(_CONNECT_RETRY_S)
+            await asyncio.sleep(_CONNECT_RETRY_S if self._refusal is None else _REFUSED_RETRY_S)
 
     def _metadata_changed(self, cluster: Any) -> None:
         """Take the topics' partitions from fresh metadata (a partition count can grow)."""
@@ -290,7 +350,8 @@ class Publisher:
             return self._readiness
         self._readiness_checked_at = now
         if self._producer is None:
-            self._readiness = Readiness(broker=False, detail="producer not connected")
+            self._readiness = Readiness(broker=False, detail=self._refusal.detail if self._refusal else
+                                        "producer not connected", refusal=self._refusal)
             return self._readiness
         try:
             async with asyncio.timeout(2):

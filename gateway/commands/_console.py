@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import os
+import shutil
 import sys
 
 import structlog
 
-__all__ = ["quiet_libraries", "say"]
+__all__ = ["invocation", "quiet_libraries", "say"]
 
 
 def quiet_libraries() -> None:
@@ -27,3 +29,14 @@ def quiet_libraries() -> None:
 def say(command: str, message: str) -> None:
     """One diagnostic line on stderr, prefixed with the command's name."""
     print(f"gateway {command}: {message}", file=sys.stderr, flush=True)
+
+
+def invocation() -> str:
+    """How to call ``gateway`` again from this shell: ``gateway`` when PATH finds this one, else the path used."""
+    invoked = sys.argv[0]
+    if os.path.basename(invoked) != "gateway":
+        return "python -m gateway"
+    on_path = shutil.which("gateway")
+    if on_path and os.path.realpath(on_path) == os.path.realpath(invoked):
+        return "gateway"
+    return invoked

@@ -1,47 +1,101 @@
-"""``gateway dev``: an embedded broker on loopback, the topics created, then serve."""
+"""``gateway dev``: an embedded broker on loopback, the topics created, then serve.
+
+Dev mode adapts any configuration to its broker, and says so: Tansu has no
+idempotent producer, so ``kafka.idempotence`` is off; and Tansu keeps records
+in memory only, so the dedupe store starts empty (a delivery seen by an
+earlier run's broker would otherwise be answered "duplicate" while the new
+broker has never seen it). The spool is kept: what an earlier run spooled is
+relayed to the new broker.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import os
 import signal
+import socket
 import sys
 from importlib import resources
 from pathlib import Path
 from types import FrameType
 
+import msgspec
+
 from gateway.broker import EmbeddedBroker
 from gateway.commands import Command
+from gateway.commands._console import invocation, say
 from gateway.commands.serve import serve
 from gateway.config import Config, ConfigError, load_config, parse_config
+from gateway.dedupe import DedupeStore
 from gateway.topics import ensure_topics
 
-__all__ = ["COMMAND", "bundled_dev_config"]
+__all__ = ["COMMAND", "bundled_dev_config", "dev_settings"]
+
+BUNDLED_CONFIG = "gateway/dev.toml"
+"""Where the bundled dev configuration lives in the repository (the package's ``dev.toml``)."""
 
 
 def _configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", type=Path, help="TOML configuration file (default: the bundled dev config)")
+    parser.add_argument("--config", type=Path, help=f"TOML configuration file (default: the bundled {BUNDLED_CONFIG})")
 
 
 def bundled_dev_config() -> Config:
     """The dev configuration shipped in the package: every vendor, dev-only secrets."""
     text = resources.files("gateway").joinpath("dev.toml").read_bytes()
-    return parse_config(text, "bundled dev.toml", os.environ)
+    return parse_config(text, f"bundled {BUNDLED_CONFIG}", os.environ)
 
 
-def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
-    raise SystemExit(128 + signum)
+def dev_settings(config: Config) -> tuple[Config, list[str]]:
+    """The configuration as dev mode runs it against its embedded broker, and a line for each setting it changed."""
+    notes = []
+    if config.kafka.idempotence:
+        config = msgspec.structs.replace(config, kafka=msgspec.structs.replace(config.kafka, idempotence=False))
+        notes.append("kafka.idempotence is off in dev mode: the embedded broker has no idempotent producer")
+    return config, notes
+
+
+def _exit_after_shutdown(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
+
+
+def _taken(host: str, port: int) -> bool:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn and Tansu bind
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return True
+            raise ConfigError(f"{host}:{port}", f"cannot listen there ({exc.strerror})") from None
+    return False
+
+
+def _check_ports_free(config: Config, broker_host: str, broker_port: int) -> None:
+    for host, port, setting in ((config.server.host, config.server.port, "server.port"),
+                                (broker_host, broker_port, "kafka.bootstrap_servers")):
+        if _taken(host, port):
+            raise ConfigError(setting, f"port {port} on {host} is taken (is another `gateway dev` running?); "
+                                       f"stop it, or choose another {setting}")
 
 
 def _run(args: argparse.Namespace) -> int:
-    # uvicorn re-raises SIGTERM after its graceful shutdown; turning it into SystemExit here
-    # lets the `with` below stop the embedded broker instead of leaving it running.
-    signal.signal(signal.SIGTERM, _exit_on_sigterm)
-    config = load_config(args.config) if args.config else bundled_dev_config()
+    # uvicorn re-raises SIGTERM/SIGINT once its graceful shutdown is done; exiting 0 then lets the `with`
+    # below stop the embedded broker, and tells `make run` the stop was clean.
+    signal.signal(signal.SIGTERM, _exit_after_shutdown)
+    signal.signal(signal.SIGINT, _exit_after_shutdown)
+    config, notes = dev_settings(load_config(args.config) if args.config else bundled_dev_config())
     host, _, port = config.kafka.bootstrap_servers.rpartition(":")
     if not port.isdigit():
         raise ConfigError("kafka.bootstrap_servers", "dev mode needs one host:port on loopback")
+    _check_ports_free(config, host, int(port))
+    if DedupeStore.forget_all(config.spool.path):
+        notes.append(f"dedupe store in {config.spool.path} cleared: the embedded broker starts empty, "
+                     "so every delivery is new again")
+    for note in notes:
+        say("dev", note)
     with EmbeddedBroker(host, int(port)) as broker:
         asyncio.run(ensure_topics(broker.bootstrap_servers, config.topics))
         _print_banner(config, show_secrets=args.config is None)
@@ -59,7 +113,7 @@ def _print_banner(config: Config, show_secrets: bool) -> None:
         if show_secrets and source.auth != "none":
             secret = f"  ({source.auth}, dev secret {source.secret_values(os.environ)[0]!r})"
         lines.append(f"  {source.provider:<14} {url}{secret}")
-    lines.append(f"watch events: gateway tail --bootstrap {config.kafka.bootstrap_servers}")
+    lines.append(f"watch events: {invocation()} tail --bootstrap {config.kafka.bootstrap_servers}")
     print("\n".join(lines), file=sys.stderr, flush=True)
 
 

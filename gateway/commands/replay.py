@@ -7,6 +7,7 @@ import asyncio
 import sys
 import time
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -16,6 +17,7 @@ from gateway.commands._console import quiet_libraries, say
 from gateway.commands._consume import EndMarks, KafkaUnavailable, open_consumer
 from gateway.commands._progress import Progress
 from gateway.commands._replaying import Counts, Failed, Replayer, Window
+from gateway.commands.dev import BUNDLED_CONFIG, bundled_dev_config
 from gateway.config import Config, load_config
 from gateway.publisher import BrokerUnavailable, PendingBatch, Publisher, first_failure
 from gateway.records import OutboundRecord
@@ -27,6 +29,8 @@ _ACK_BATCH = 1000
 _MIN_REQUEST_BYTES = 1_048_576
 
 _EPILOG = """\
+Without --config, uses the bundled dev config (gateway dev's broker, topics and sources).
+
 Reads the topic from its earliest offset up to its end as it was when the replay
 started: per partition, the high watermark of the first fetch answer. That is
 right on Apache Kafka and on Tansu (whose end_offsets point into the last batch);
@@ -76,7 +80,9 @@ def _moment(text: str) -> datetime:
 def _configure(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.epilog = _EPILOG
-    parser.add_argument("--config", required=True, help="TOML configuration file (sources, Kafka, topics)")
+    parser.add_argument("--config", type=Path,
+                        help=f"TOML configuration file: sources, Kafka, topics (default: the bundled {BUNDLED_CONFIG}, "
+                             "gateway dev's)")
     parser.add_argument("--from", dest="origin", required=True, choices=("raw", "dead-letter"),
                         help="the topic to read")
     parser.add_argument("--source", help="only records of this source id")
@@ -122,7 +128,8 @@ async def _publisher(config: Config) -> Publisher:
     await publisher.start()
     if not publisher.connected:
         await publisher.stop()
-        raise KafkaUnavailable(f"cannot connect a producer to {config.kafka.bootstrap_servers}")
+        why = publisher.refusal.detail if publisher.refusal else "no answer"
+        raise KafkaUnavailable(f"cannot connect a producer to {config.kafka.bootstrap_servers}: {why}")
     return publisher
 
 
@@ -180,10 +187,10 @@ def _print_summary(summary: Summary) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
+    config = load_config(args.config) if args.config else bundled_dev_config()
     known = sorted(source.id for source in config.sources)
     if args.source is not None and args.source not in known:
-        say("replay", f"no source {args.source!r} in {args.config} (configured: {', '.join(known) or 'none'})")
+        say("replay", f"no source {args.source!r} in {args.config or BUNDLED_CONFIG} (configured: {', '.join(known) or 'none'})")
         return EXIT_USAGE
     quiet_libraries()
     progress = Progress(sys.stderr, interactive=sys.stderr.isatty())

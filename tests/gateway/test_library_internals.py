@@ -1,0 +1,120 @@
+"""The shape of the library internals the gateway relies on: these fail, naming the internal, when an upgrade moves one.
+
+The lock (requirements/*.txt) makes an upgrade a deliberate step; these tests
+make it a safe one. Each names the internal, the gateway module that uses it,
+and what breaks there if it changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import inspect
+import socket
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaProducer
+from aiokafka.client import AIOKafkaClient
+from aiokafka.cluster import ClusterMetadata
+from aiokafka.errors import BrokerResponseError, KafkaConnectionError, KafkaError, UnknownError
+
+from gateway.broker import EmbeddedBroker
+from gateway.coalescing import CoalescingHttpProtocol, CoalescingTransport
+
+
+def _parameters(function: Any) -> list[str]:
+    return list(inspect.signature(function).parameters)
+
+
+def _require(condition: bool, internal: str, user: str, consequence: str) -> None:
+    if not condition:
+        pytest.fail(f"library internal changed: {internal} (used by {user}): {consequence}", pytrace=False)
+
+
+# --- uvicorn: gateway/coalescing.py ---------------------------------------------------------------
+
+
+def test_uvicorn_httptools_protocol_is_where_coalescing_expects_it() -> None:
+    module = importlib.import_module("uvicorn.protocols.http.httptools_impl")
+    _require(hasattr(module, "HttpToolsProtocol"), "uvicorn.protocols.http.httptools_impl.HttpToolsProtocol",
+             "gateway/coalescing.py", "CoalescingHttpProtocol subclasses it")
+    protocol = module.HttpToolsProtocol
+    _require(_parameters(protocol.connection_made) == ["self", "transport"],
+             "HttpToolsProtocol.connection_made(self, transport)", "gateway/coalescing.py",
+             "the coalescing transport is handed in through this call")
+
+
+async def test_uvicorn_protocol_writes_through_the_transport_it_was_given() -> None:
+    """After connection_made, uvicorn keeps our transport as ``self.transport``: every write goes through it."""
+    from uvicorn.config import Config
+    from uvicorn.server import ServerState
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:  # never called
+        raise AssertionError
+
+    config = Config(app, http=CoalescingHttpProtocol)
+    config.load()
+    ours, theirs = socket.socketpair()
+    loop = asyncio.get_running_loop()
+    protocol = CoalescingHttpProtocol(config=config, server_state=ServerState(), app_state={})
+    transport, _ = await loop.connect_accepted_socket(lambda: protocol, ours)
+    try:
+        _require(isinstance(protocol.transport, CoalescingTransport), "HttpToolsProtocol.transport",
+                 "gateway/coalescing.py", "uvicorn no longer writes through the transport connection_made stored")
+    finally:
+        transport.close()
+        theirs.close()
+
+
+# --- aiokafka: gateway/publisher.py -----------------------------------------------------------------
+
+
+def test_aiokafka_batch_api_has_the_shape_the_publisher_uses() -> None:
+    _require(_parameters(AIOKafkaProducer.create_batch) == ["self"], "AIOKafkaProducer.create_batch()",
+             "gateway/publisher.py", "requests share batches built by it")
+    _require(_parameters(AIOKafkaProducer.send_batch) == ["self", "batch", "topic", "partition"],
+             "AIOKafkaProducer.send_batch(batch, topic, *, partition)", "gateway/publisher.py",
+             "every batch is handed over with it")
+    from aiokafka.producer.message_accumulator import BatchBuilder
+
+    _require({"timestamp", "key", "value", "headers"} <= set(_parameters(BatchBuilder.append)),
+             "BatchBuilder.append(*, timestamp, key, value, headers)", "gateway/publisher.py (PendingBatch.append)",
+             "records are appended to open batches with it; None means full")
+    _require(callable(getattr(BatchBuilder, "close", None)), "BatchBuilder.close()",
+             "gateway/publisher.py (PendingBatch.close)", "a batch past its deadline is closed to newcomers")
+
+
+def test_aiokafka_client_and_cluster_metadata_internals() -> None:
+    for name in ("set_topics", "force_metadata_update", "fetch_all_metadata"):
+        _require(callable(getattr(AIOKafkaClient, name, None)), f"AIOKafkaClient.{name}",
+                 "gateway/publisher.py (through producer.client)", "partitions and readiness come from it")
+    for name in ("add_listener", "partitions_for_topic", "topics"):
+        _require(callable(getattr(ClusterMetadata, name, None)), f"ClusterMetadata.{name}",
+                 "gateway/publisher.py (through producer.client.cluster)", "partitions are learnt from it")
+    from aiokafka.partitioner import murmur2
+
+    # Apache Kafka's own test vectors (UtilsTest.testMurmur2), as unsigned 32-bit values.
+    vectors = {b"21": -973932308, b"foobar": -790332482, b"a-little-bit-long-string": -985981536, b"abc": 479470107}
+    _require(all(murmur2(key) & 0xFFFFFFFF == java & 0xFFFFFFFF for key, java in vectors.items()),
+             "aiokafka.partitioner.murmur2", "gateway/publisher.py",
+             "keyed records must land where Kafka's default partitioner puts them")
+
+
+async def test_aiokafka_producer_exposes_its_client_and_error_classes(broker: EmbeddedBroker) -> None:
+    """``producer.client.cluster`` after start; a refused InitProducerId is a BrokerResponseError."""
+    producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap_servers)
+    await producer.start()
+    try:
+        _require(isinstance(producer.client, AIOKafkaClient), "AIOKafkaProducer.client", "gateway/publisher.py",
+                 "metadata and readiness go through the producer's own client")
+        _require(isinstance(producer.client.cluster, ClusterMetadata), "AIOKafkaClient.cluster",
+                 "gateway/publisher.py", "partition changes are followed through it")
+    finally:
+        await producer.stop()
+    _require(issubclass(UnknownError, BrokerResponseError) and not issubclass(KafkaConnectionError,
+                                                                             BrokerResponseError),
+             "aiokafka.errors.BrokerResponseError", "gateway/publisher.py (ProducerRefused)",
+             "a broker's refusal of the idempotent producer is told from an unreachable broker by this class")
+    _require(hasattr(KafkaError, "retriable"), "KafkaError.retriable", "gateway/publisher.py",
+             "retriable and permanent failures are told apart by it")
