@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -89,9 +89,8 @@ def test_production_style_config_publishes_across_restarts(config_file: tuple[Pa
             answer = dev.post_sample()
             assert answer.status_code == 202, answer.text
             assert "spooled" not in answer.json() and "duplicate" not in answer.json()
-            events = set(answer.json()["events"])
-            records = asyncio.run(read_until(f"127.0.0.1:{broker_port}", TOPICS.canonical,
-                                             lambda found, wanted=events: _ids(found) >= wanted))
+            events: set[str] = set(answer.json()["events"])
+            records = asyncio.run(read_until(f"127.0.0.1:{broker_port}", TOPICS.canonical, _holding(events)))
             assert _ids(records) >= events, "the accepted webhook's events are on the canonical topic"
         finally:
             assert dev.stop() == 0, "a clean shutdown exits 0 (make run prints no error)"
@@ -100,6 +99,10 @@ def test_production_style_config_publishes_across_restarts(config_file: tuple[Pa
         if run == 1:
             assert "dedupe store in var/spool cleared" in lines
     assert (tmp_path / "var" / "spool").is_dir(), "the default spool path is relative to where dev runs"
+
+
+def _holding(events: set[str]) -> Callable[[list[Record]], bool]:
+    return lambda records: _ids(records) >= events
 
 
 def _ids(records: list[Record]) -> set[str]:
