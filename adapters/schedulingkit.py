@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -91,8 +92,14 @@ class SchedulingKitSignature:
             raise SignatureError("signature does not match")
 
     def sign(self, body: bytes, now: float) -> dict[str, str]:
-        """The header SchedulingKit sends: the hex HMAC of the body."""
-        return {SIGNATURE_HEADER: hmac_sha256(self._secrets[0], body).hex()}
+        """The headers SchedulingKit sends: the body's hex HMAC, its event and a delivery id of its own."""
+        headers = {SIGNATURE_HEADER: hmac_sha256(self._secrets[0], body).hex()}
+        try:
+            headers[EVENT_HEADER] = _HEAD.decode(body).event
+        except msgspec.DecodeError:
+            pass  # nothing to name: the gateway reads the event from the body anyway
+        headers[DELIVERY_HEADER] = str(uuid.uuid4())
+        return headers
 
 
 def map_request(request: VerifiedRequest) -> Mapped:
