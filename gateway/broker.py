@@ -63,11 +63,15 @@ class EmbeddedBroker:
         url = f"tcp://{self.host}:{self.port}"
         command = [_broker_binary(), "broker", "--listener-url", url, "--advertised-listener-url", url,
                    "--storage-engine", "memory://tansu/"]
+        # A session of its own: Ctrl-C in a terminal reaches the gateway, which stops the broker after its
+        # own shutdown has flushed the producer, instead of killing the broker from under it.
         if self._log_path is None:
-            self._process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+            self._process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+                                             start_new_session=True)
         else:
             with open(self._log_path, "ab") as output:
-                self._process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
+                self._process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT,
+                                                 start_new_session=True)
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self._process.poll() is not None:

@@ -39,18 +39,18 @@ secret = "my-token"
 
 
 class DevGateway:
-    """A running ``gateway dev`` child, its stderr, and its HTTP base URL."""
+    """A running ``gateway dev`` child, its output (stdout and stderr), and its HTTP base URL."""
 
     def __init__(self, workdir: Path, config: Path, port: int) -> None:
-        self.stderr_path = workdir / f"dev-{time.monotonic_ns()}.err"
-        with open(self.stderr_path, "wb") as stderr:
+        self.output_path = workdir / f"dev-{time.monotonic_ns()}.log"
+        with open(self.output_path, "wb") as output:
             self.process = subprocess.Popen([sys.executable, "-m", "gateway", "dev", "--config", str(config)],
-                                            cwd=workdir, stdout=subprocess.DEVNULL, stderr=stderr,
-                                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+                                            cwd=workdir, stdout=output, stderr=subprocess.STDOUT,
+                                            env={**os.environ, "PYTHONPATH": str(ROOT)}, start_new_session=True)
         self.base_url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            assert self.process.poll() is None, f"gateway dev exited at start:\n{self.stderr()}"
+            assert self.process.poll() is None, f"gateway dev exited at start:\n{self.output()}"
             try:
                 if httpx.get(self.base_url + "/readyz", timeout=1).status_code == 200:
                     return
@@ -58,10 +58,10 @@ class DevGateway:
                 pass
             time.sleep(0.1)
         self.process.kill()
-        raise AssertionError(f"gateway dev not ready within 30 s:\n{self.stderr()}")
+        raise AssertionError(f"gateway dev not ready within 30 s:\n{self.output()}")
 
-    def stderr(self) -> str:
-        return self.stderr_path.read_text()
+    def output(self) -> str:
+        return self.output_path.read_text()
 
     def post_sample(self) -> httpx.Response:
         return httpx.post(f"{self.base_url}/webhooks/picktime?token=my-token", content=SAMPLE.read_bytes(),
@@ -69,6 +69,11 @@ class DevGateway:
 
     def stop(self) -> int:
         self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=30)
+
+    def interrupt(self) -> int:
+        """Ctrl-C in a terminal: SIGINT to the whole foreground process group."""
+        os.killpg(self.process.pid, signal.SIGINT)
         return self.process.wait(timeout=30)
 
 
@@ -94,7 +99,7 @@ def test_production_style_config_publishes_across_restarts(config_file: tuple[Pa
             assert _ids(records) >= events, "the accepted webhook's events are on the canonical topic"
         finally:
             assert dev.stop() == 0, "a clean shutdown exits 0 (make run prints no error)"
-        lines = dev.stderr()
+        lines = dev.output()
         assert "kafka.idempotence is off in dev mode" in lines
         if run == 1:
             assert "dedupe store in var/spool cleared" in lines
@@ -120,4 +125,5 @@ def test_a_second_dev_names_the_taken_port(config_file: tuple[Path, int, int], t
         assert "producer connected" not in second.stdout + second.stderr
         assert dev.post_sample().status_code == 202, "the first one still serves"
     finally:
-        assert dev.stop() == 0
+        assert dev.interrupt() == 0, "Ctrl-C stops it cleanly"
+    assert "Unable to update metadata" not in dev.output(), "the broker outlived the gateway's shutdown"
