@@ -14,6 +14,7 @@ __all__ = [
     "Adapter",
     "AdapterError",
     "Change",
+    "DeliveryHeaders",
     "Mapped",
     "SignatureError",
     "SignatureScheme",
@@ -98,11 +99,15 @@ class SignatureScheme(Protocol):
 SignatureSchemeFactory = Callable[[Sequence[bytes], int], SignatureScheme]
 """Builds a scheme from the source's secrets and its timestamp tolerance in seconds."""
 
+DeliveryHeaders = Callable[[bytes, str], dict[str, str]]
+"""The headers a vendor sends with a body beside its signature, for a delivery id (``gateway sign`` prints them)."""
+
 
 @dataclass(frozen=True, slots=True)
 class Adapter:
-    """A registered vendor: its name, its pure mapping, and its own signature scheme."""
+    """A registered vendor: its name, its pure mapping, its own signature scheme and the other headers it sends."""
 
     name: str
     map: Callable[[VerifiedRequest], Mapped]
     signature: SignatureSchemeFactory | None = None
+    delivery_headers: DeliveryHeaders | None = None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -24,7 +23,7 @@ from schemas.schedulingkit import (
     SchedulingKitPayment,
 )
 
-__all__ = ["ADAPTER", "NAME", "SchedulingKitSignature", "map_request"]
+__all__ = ["ADAPTER", "NAME", "SchedulingKitSignature", "delivery_headers", "map_request"]
 
 NAME = "schedulingkit"
 _HEAD = msgspec.json.Decoder(SchedulingKitHead)
@@ -92,14 +91,19 @@ class SchedulingKitSignature:
             raise SignatureError("signature does not match")
 
     def sign(self, body: bytes, now: float) -> dict[str, str]:
-        """The headers SchedulingKit sends: the body's hex HMAC, its event and a delivery id of its own."""
-        headers = {SIGNATURE_HEADER: hmac_sha256(self._secrets[0], body).hex()}
-        try:
-            headers[EVENT_HEADER] = _HEAD.decode(body).event
-        except msgspec.DecodeError:
-            pass  # nothing to name: the gateway reads the event from the body anyway
-        headers[DELIVERY_HEADER] = str(uuid.uuid4())
-        return headers
+        """The header SchedulingKit sends: the hex HMAC of the body."""
+        return {SIGNATURE_HEADER: hmac_sha256(self._secrets[0], body).hex()}
+
+
+def delivery_headers(body: bytes, delivery_id: str) -> dict[str, str]:
+    """The headers SchedulingKit sends beside its signature: the body's event, and the delivery's id."""
+    headers = {}
+    try:
+        headers[EVENT_HEADER] = _HEAD.decode(body).event
+    except msgspec.DecodeError:
+        pass  # nothing to name: the gateway reads the event from the body anyway
+    headers[DELIVERY_HEADER] = delivery_id
+    return headers
 
 
 def map_request(request: VerifiedRequest) -> Mapped:
@@ -269,4 +273,4 @@ def _payment(payment: SchedulingKitPayment | None, repairs: list[str]) -> Paymen
     )
 
 
-ADAPTER = Adapter(name=NAME, map=map_request, signature=SchedulingKitSignature)
+ADAPTER = Adapter(name=NAME, map=map_request, signature=SchedulingKitSignature, delivery_headers=delivery_headers)

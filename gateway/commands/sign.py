@@ -1,10 +1,11 @@
-"""``gateway sign``: the headers a vendor would send with a body, for trying signed sources with curl."""
+"""``gateway sign``: the headers a vendor would send with a body, signature included, for trying sources with curl."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 import time
+import uuid
 from pathlib import Path
 
 from adapters import ADAPTERS
@@ -26,8 +27,11 @@ def _run(args: argparse.Namespace) -> int:
         print(f"gateway sign: {args.provider!r} has no signature scheme (these do: {', '.join(signed)})",
               file=sys.stderr)
         return EXIT_USAGE
-    scheme = adapter.signature([args.secret.encode()], 0)
-    for name, value in scheme.sign(args.file.read_bytes(), time.time()).items():
+    body = args.file.read_bytes()
+    headers = adapter.signature([args.secret.encode()], 0).sign(body, time.time())
+    if adapter.delivery_headers is not None:
+        headers.update(adapter.delivery_headers(body, str(uuid.uuid4())))  # a new delivery each time
+    for name, value in headers.items():
         print(f"{name}: {value}")
     return EXIT_OK
 

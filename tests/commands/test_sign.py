@@ -1,0 +1,30 @@
+"""``gateway sign``: every header the vendor sends, signature included, ready for ``curl -H @-``."""
+
+from __future__ import annotations
+
+import time
+
+from adapters.schedulingkit import SchedulingKitSignature
+from tests.commands import TESTDATA, run_gateway
+
+SAMPLE = TESTDATA / "schedulingkit" / "seed_booking_created.json"
+
+
+def _headers(output: str) -> dict[str, str]:
+    return dict(line.split(": ", 1) for line in output.splitlines())
+
+
+def test_schedulingkit_headers_are_those_it_sends_with_a_new_delivery_each_time() -> None:
+    first, second = (run_gateway("sign", "--provider", "schedulingkit", "--secret", "sk", str(SAMPLE)) for _ in "ab")
+    assert first.returncode == second.returncode == 0, first.stderr
+    headers, again = _headers(first.stdout), _headers(second.stdout)
+    assert set(headers) == {"x-webhook-signature", "x-webhook-event", "x-webhook-delivery-id"}
+    assert headers["x-webhook-event"] == "booking.created"
+    assert headers["x-webhook-delivery-id"] != again["x-webhook-delivery-id"], "two runs are two deliveries"
+    SchedulingKitSignature([b"sk"], 300).verify(SAMPLE.read_bytes(), headers, time.time())
+
+
+def test_a_vendor_without_a_signature_scheme_is_refused_with_the_ones_that_have_one() -> None:
+    done = run_gateway("sign", "--provider", "picktime", "--secret", "x", str(SAMPLE))
+    assert done.returncode == 2
+    assert "schedulingkit" in done.stderr and "timekit" in done.stderr
