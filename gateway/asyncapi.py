@@ -8,7 +8,7 @@ import msgspec
 
 from gateway.config import Config
 from gateway.records import CLOUDEVENTS_CONTENT_TYPE, META_HEADER, DeliveryMeta
-from schemas.canonical import DATASCHEMA, EVENT_TYPES, SCHEMA_VERSION, CloudEvent
+from schemas.canonical import DATASCHEMA, EVENT_TYPES, SCHEMA_VERSION, SPECVERSION, CloudEvent
 
 __all__ = ["ASYNCAPI_VERSION", "asyncapi_document", "render_asyncapi"]
 
@@ -30,7 +30,7 @@ def _canonical_message(event: dict[str, Any]) -> dict[str, Any]:
         "summary": f"A CloudEvents 1.0 event in structured JSON mode ({DATASCHEMA}).",
         "contentType": CLOUDEVENTS_CONTENT_TYPE.decode(),
         "headers": {"type": "object", "required": ["ce_type", "ce_id", "ce_source", "ce_subject"], "properties": {
-            "content-type": {"const": CLOUDEVENTS_CONTENT_TYPE.decode()}, "ce_specversion": {"const": "1.0"},
+            "content-type": {"const": CLOUDEVENTS_CONTENT_TYPE.decode()}, "ce_specversion": {"const": SPECVERSION},
             "ce_type": {"type": "string", "enum": list(EVENT_TYPES)}, "ce_id": text, "ce_source": text,
             "ce_subject": text}},
         "payload": event,

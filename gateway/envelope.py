@@ -7,7 +7,7 @@ import uuid
 
 from adapters.base import Mapped, VerifiedRequest
 from gateway.ids import Uuid5Namespace
-from schemas.canonical import DATASCHEMA, CloudEvent
+from schemas.canonical import DATASCHEMA, SPECVERSION, CloudEvent
 
 __all__ = ["build_events", "delivery_key", "event_id", "source_uri"]
 
@@ -37,6 +37,7 @@ def build_events(request: VerifiedRequest, mapped: Mapped, key: str) -> list[Clo
     for index, change in enumerate(mapped.changes):
         events.append(
             CloudEvent(
+                specversion=SPECVERSION,
                 id=event_id(source_id, key, index),
                 source=uri,
                 type=change.type,

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 
 import msgspec
 
-from schemas.canonical import CloudEvent
+from schemas.canonical import SPECVERSION, CloudEvent
 
 __all__ = [
     "CLOUDEVENTS_CONTENT_TYPE",
@@ -26,6 +26,7 @@ META_HEADER = "gateway-meta"
 _CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
 _CREDENTIAL_WORDS = ("signature", "token", "secret", "api-key", "apikey", "password", "auth")
 _ENCODER = msgspec.json.Encoder()
+_SPECVERSION = SPECVERSION.encode()
 
 
 class OutboundRecord(msgspec.Struct, frozen=True, array_like=True):
@@ -87,7 +88,7 @@ def canonical_records(topic: str, events: Sequence[CloudEvent]) -> list[Outbound
         subject = event.subject.encode()
         headers = [
             ("content-type", CLOUDEVENTS_CONTENT_TYPE),
-            ("ce_specversion", b"1.0"),
+            ("ce_specversion", _SPECVERSION),
             ("ce_type", event.type.encode()),
             ("ce_id", event.id.encode()),
             ("ce_source", event.source.encode()),

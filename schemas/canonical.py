@@ -16,11 +16,17 @@ Where that contract is silent, the choices made here are:
 - ``custom_fields[].value`` is a string, a list of strings or ``null``.
 - ``cancellation.by`` is ``"customer"``, ``"owner"`` or the vendor's own
   word for who cancelled, as sent.
+- The envelope is as strict as CloudEvents 1.0: its required attributes have
+  no defaults, its strings are non-empty, ``source`` is a URI reference,
+  ``dataschema`` a URI, ``time`` and ``receivedat`` RFC 3339 UTC. Decoding
+  checks the shape (a pattern); the JSON Schema's ``format`` also checks the
+  calendar (no 2024-13-01). The booking's own times stay free text, since a
+  vendor's unreadable value is kept as sent.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Final, Literal
 
 import msgspec
 
@@ -28,6 +34,7 @@ __all__ = [
     "DATASCHEMA",
     "EVENT_TYPES",
     "SCHEMA_VERSION",
+    "SPECVERSION",
     "Attendee",
     "Booking",
     "BookingKind",
@@ -41,8 +48,13 @@ __all__ = [
     "EventType",
     "Links",
     "Location",
+    "NonEmptyStr",
     "Payment",
     "Price",
+    "SpecVersion",
+    "Timestamp",
+    "Uri",
+    "UriReference",
 ]
 
 SCHEMA_VERSION = "1"
@@ -67,6 +79,26 @@ EventType = Literal[
     "payment.refunded",
 ]
 EVENT_TYPES: tuple[str, ...] = EventType.__args__  # type: ignore[attr-defined]
+
+SpecVersion = Literal["1.0"]
+SPECVERSION: Final[SpecVersion] = "1.0"
+
+
+# The shape of a URI: RFC 3986's unreserved and reserved characters and percent-escapes; its format checks the
+# grammar. Written as runs between escapes, which decodes 5x faster than one alternation per character. Patterns
+# stay within what every regex dialect shares (no lookaround): consumers in other languages compile them.
+_URI_CHAR = r"[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=-]"
+_URI_TEXT = f"{_URI_CHAR}*(?:%[0-9A-Fa-f]{{2}}{_URI_CHAR}*)*"
+
+NonEmptyStr = Annotated[str, msgspec.Meta(min_length=1)]
+"""A CloudEvents string attribute: never empty."""
+UriReference = Annotated[str, msgspec.Meta(
+    min_length=1, pattern=f"^{_URI_TEXT}$", extra_json_schema={"format": "uri-reference"})]
+Uri = Annotated[str, msgspec.Meta(
+    min_length=1, pattern=f"^[A-Za-z][A-Za-z0-9+.-]*:{_URI_TEXT}$", extra_json_schema={"format": "uri"})]
+Timestamp = Annotated[str, msgspec.Meta(
+    pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?Z$",
+    extra_json_schema={"format": "date-time"}, description="RFC 3339 UTC, e.g. 2024-11-21T13:30:00Z")]
 
 BookingKind = Literal["appointment", "class", "resource", "meeting"]
 BookingStatus = Literal["pending", "confirmed", "cancelled", "declined", "completed", "no_show"]
@@ -178,14 +210,14 @@ class EventData(_Part, frozen=True, kw_only=True):
 class CloudEvent(_Part, frozen=True, kw_only=True):
     """One canonical event: a CloudEvents 1.0 structured-mode JSON document."""
 
-    specversion: Literal["1.0"] = "1.0"
-    id: str
-    source: str
+    specversion: SpecVersion
+    id: NonEmptyStr
+    source: UriReference
     type: EventType
-    subject: str
-    time: str
+    subject: NonEmptyStr
+    time: Timestamp
     datacontenttype: Literal["application/json"] = "application/json"
-    dataschema: str
-    provider: str
-    receivedat: str
+    dataschema: Uri
+    provider: NonEmptyStr
+    receivedat: Timestamp
     data: EventData

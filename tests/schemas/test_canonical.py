@@ -22,8 +22,8 @@ def test_event_types_are_the_contracts_closed_set() -> None:
 
 def test_unknown_type_is_refused_on_decode() -> None:
     """A consumer decoding with the Structs refuses types outside the closed set, naming the path."""
-    event = {"id": "1", "source": "/sources/x", "type": "booking.exploded", "subject": "x:1", "time": "t",
-             "dataschema": "d", "provider": "x", "receivedat": "t",
+    event = {"specversion": "1.0", "id": "1", "source": "/sources/x", "type": "booking.exploded", "subject": "x:1",
+             "time": "2024-01-01T00:00:00Z", "dataschema": "urn:d", "provider": "x", "receivedat": "2024-01-01T00:00:00Z",
              "data": {"provider": "x", "provider_event": "e",
                       "booking": {"id": "x:1", "provider_id": "1", "kind": "meeting", "status": None}}}
     with pytest.raises(msgspec.ValidationError, match=r"\$.type"):
