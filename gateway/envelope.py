@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import uuid
+from urllib.parse import quote
 
 from adapters.base import Mapped, VerifiedRequest
 from gateway.ids import Uuid5Namespace
@@ -14,9 +16,10 @@ __all__ = ["build_events", "delivery_key", "event_id", "source_uri"]
 _EVENT_IDS = Uuid5Namespace(uuid.UUID("6f1d9c1e-3a57-5b8e-9d2c-4b7e0a1f2c3d"))
 
 
+@functools.lru_cache(maxsize=1024)
 def source_uri(source_id: str) -> str:
-    """The CloudEvents ``source`` of a configured source."""
-    return f"/sources/{source_id}"
+    """The CloudEvents ``source`` of a configured source: a URI reference, so the id is percent-encoded."""
+    return "/sources/" + quote(source_id, safe="")
 
 
 def delivery_key(mapped_key: str | None, body: bytes) -> str:
