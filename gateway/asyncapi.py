@@ -1,4 +1,4 @@
-"""The AsyncAPI 3.0.0 document of what the gateway publishes: its three topics, their messages and keys."""
+"""The AsyncAPI 3.1.0 document of what the gateway publishes: its three topics, their messages and keys."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from schemas.canonical import DATASCHEMA, EVENT_TYPES, SCHEMA_VERSION, SPECVERSI
 
 __all__ = ["ASYNCAPI_VERSION", "asyncapi_document", "render_asyncapi"]
 
-ASYNCAPI_VERSION = "3.0.0"
+ASYNCAPI_VERSION = "3.1.0"
 _KAFKA_BINDING = "0.5.0"
 _REF = "#/components/schemas/{name}"
 

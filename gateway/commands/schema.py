@@ -16,7 +16,7 @@ __all__ = ["COMMAND"]
 
 _EPILOG = """\
 Without --asyncapi: the JSON Schema (2020-12) of one canonical CloudEvent, the same
-bytes as schemas/canonical-event.schema.json. With --asyncapi: an AsyncAPI 3.0.0
+bytes as schemas/canonical-event.schema.json. With --asyncapi: an AsyncAPI 3.1.0
 document (JSON) of the canonical, raw and dead-letter topics; topic names and the
 broker come from --config, else the defaults.
 
@@ -27,7 +27,7 @@ exit status: 0; 2 usage; 3 configuration error.
 def _configure(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.epilog = _EPILOG
-    parser.add_argument("--asyncapi", action="store_true", help="print the AsyncAPI 3.0.0 document of the topics")
+    parser.add_argument("--asyncapi", action="store_true", help="print the AsyncAPI 3.1.0 document of the topics")
     parser.add_argument("--config", type=Path, help="TOML configuration file naming the topics (with --asyncapi)")
 
 

@@ -44,9 +44,9 @@ def test_schema_prints_the_committed_json_schema() -> None:
 
 
 def test_asyncapi_document_structure() -> None:
-    """3.0.0; three channels at the topic names; three send operations; every $ref resolves."""
+    """3.1.0; three channels at the topic names; three send operations; every $ref resolves."""
     document = asyncapi_document(Config())
-    assert document["asyncapi"] == "3.0.0"
+    assert document["asyncapi"] == "3.1.0"
     topics = TopicSettings()
     channels = document["channels"]
     assert {name: channel["address"] for name, channel in channels.items()} == {
