@@ -8,7 +8,15 @@ import msgspec
 
 from gateway.config import Config
 from gateway.records import CLOUDEVENTS_CONTENT_TYPE, META_HEADER, DeliveryMeta
-from schemas.canonical import DATASCHEMA, EVENT_TYPES, SCHEMA_VERSION, SPECVERSION, CloudEvent
+from schemas.canonical import (
+    DATASCHEMA,
+    EVENT_TYPES,
+    SCHEMA_VERSION,
+    SPECVERSION,
+    CloudEvent,
+    NonEmptyStr,
+    UriReference,
+)
 
 __all__ = ["ASYNCAPI_VERSION", "asyncapi_document", "render_asyncapi"]
 
@@ -24,14 +32,14 @@ def _schemas() -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def _canonical_message(event: dict[str, Any]) -> dict[str, Any]:
-    text = {"type": "string"}
+    text, uri_reference = msgspec.json.schema(NonEmptyStr), msgspec.json.schema(UriReference)  # as in the payload
     return {
         "name": "CanonicalEvent", "title": "Canonical booking event",
         "summary": f"A CloudEvents 1.0 event in structured JSON mode ({DATASCHEMA}).",
         "contentType": CLOUDEVENTS_CONTENT_TYPE.decode(),
         "headers": {"type": "object", "required": ["ce_type", "ce_id", "ce_source", "ce_subject"], "properties": {
             "content-type": {"const": CLOUDEVENTS_CONTENT_TYPE.decode()}, "ce_specversion": {"const": SPECVERSION},
-            "ce_type": {"type": "string", "enum": list(EVENT_TYPES)}, "ce_id": text, "ce_source": text,
+            "ce_type": {"type": "string", "enum": list(EVENT_TYPES)}, "ce_id": text, "ce_source": uri_reference,
             "ce_subject": text}},
         "payload": event,
         "bindings": {"kafka": {"key": {"type": "string", "description": "the booking id (the event's subject)"},

@@ -74,6 +74,16 @@ def test_asyncapi_messages_carry_payloads_headers_and_keys() -> None:
     assert "subject" in messages["canonicalEvent"]["bindings"]["kafka"]["key"]["description"]
 
 
+def test_asyncapi_ce_headers_are_constrained_as_the_payload() -> None:
+    """The ce_id, ce_source and ce_subject headers have the schema of the event's id, source and subject."""
+    document = asyncapi_document(Config())
+    message = document["components"]["messages"]["canonicalEvent"]
+    event = _resolve(document, message["payload"]["$ref"])
+    headers = message["headers"]["properties"]
+    for name in ("id", "source", "subject"):
+        assert headers[f"ce_{name}"] == event["properties"][name]
+
+
 def test_asyncapi_command_takes_topic_names_from_the_config(tmp_path: Path) -> None:
     """With --config the channel addresses and the server are the configured ones."""
     config = tmp_path / "gateway.toml"
