@@ -73,6 +73,11 @@ provider = "picktime"
 auth = "token"
 secret = "{TOKEN}"
 [[sources]]
+id = "picktime consumers"
+provider = "picktime"
+auth = "token"
+secret = "{TOKEN}"
+[[sources]]
 id = "picktime-basic"
 provider = "picktime"
 auth = "basic"
