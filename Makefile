@@ -39,8 +39,8 @@ unit: install
 
 test: typecheck unit  ## install, then type-check and run the whole suite
 
-lock: install  ## re-solve requirements/*.txt from pyproject.toml's ranges (newest allowed versions)
-	UV=$(BIN)/uv requirements/lock.sh
+lock: install  ## re-solve requirements/*.txt from pyproject.toml's ranges (UPGRADE=1: newest allowed versions)
+	UV=$(BIN)/uv UPGRADE=$(UPGRADE) requirements/lock.sh
 
 bench: install  ## the benchmark: gateway vs a FastAPI receiver vs bare Starlette (needs wrk)
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk) || \
