@@ -16,15 +16,13 @@ import selectors
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from gateway.commands.dev import bundled_dev_config
-from tests.conftest import ROOT
+from tests.conftest import ROOT, wait_answering
 
 README = ROOT / "README.md"
 
@@ -81,16 +79,7 @@ def dev_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         process = subprocess.Popen([sys.executable, "-m", "gateway", "dev"], cwd=workdir, stdout=output,
                                    stderr=subprocess.STDOUT, env={**os.environ, "PYTHONPATH": str(ROOT)})
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, f"gateway dev exited at start:\n{log.read_text()}"
-            assert time.monotonic() < deadline, f"gateway dev not ready within 30 s:\n{log.read_text()}"
-            try:
-                if httpx.get(base + "/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
+        wait_answering(process, base + "/readyz", log.read_text)
         yield base
     finally:
         process.send_signal(signal.SIGTERM)
