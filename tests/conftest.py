@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -33,6 +34,18 @@ VENDOR_SECRETS = {
 }
 MAX_BODY_BYTES = 65_536
 TOPICS = TopicSettings()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Children started by the tests take Ctrl-C (SIGINT) as they would from a terminal.
+
+    A runner started in the background by a shell without job control (``make test &``,
+    some CI steps) ignores SIGINT, and every child inherits the ignore: a ``tail`` or
+    ``gateway dev`` sent SIGINT by a test would never stop. Python children get their
+    default handler back only when SIGINT is not ignored in the runner.
+    """
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")

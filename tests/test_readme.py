@@ -16,13 +16,16 @@ import selectors
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from gateway.commands.dev import bundled_dev_config
 from tests.conftest import ROOT, wait_answering
+from tests.faults.rig import unique_booking
 
 README = ROOT / "README.md"
 
@@ -101,6 +104,11 @@ def _runnable() -> list[str]:
 def test_readme_command_works_as_written(command: str, dev_gateway: str, tmp_path: Path) -> None:
     shell = ["bash", "-o", "pipefail", "-c", _as_run_here(command)]
     if command in FOLLOWING:
+        # An event of its own to follow to, whether or not the README's curl ran before it.
+        source = next(source for source in bundled_dev_config().sources if source.provider == "picktime")
+        posted = httpx.post(f"{dev_gateway}/webhooks/picktime?token={source.secret}",
+                            content=unique_booking("readme", time.time_ns()), timeout=10)
+        assert posted.status_code == 202, posted.text
         stderr = tmp_path / "stderr"
         with open(stderr, "wb") as errors:
             process = subprocess.Popen(shell, cwd=ROOT, stdout=subprocess.PIPE, stderr=errors, start_new_session=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import subprocess
 import sys
@@ -12,6 +13,8 @@ import msgspec
 import pytest
 
 from gateway.broker import EmbeddedBroker, free_port
+from gateway.config import TopicSettings
+from gateway.topics import ensure_topics
 from tests.commands import PICKTIME, json_lines, post_fresh, run_gateway
 from tests.conftest import ROOT, TOPICS
 from tests.kafka import Record, header, read_until
@@ -74,13 +77,17 @@ async def test_without_from_beginning_only_new_events_are_shown(client: httpx.Cl
 
 def test_ctrl_c_exits_0(broker: EmbeddedBroker) -> None:
     """SIGINT while following ends tail cleanly with exit status 0."""
+    asyncio.run(ensure_topics(broker.bootstrap_servers, TopicSettings(partitions=1)))  # as the gateway fixture does
     command = [sys.executable, "-m", "gateway", "tail", "--bootstrap", broker.bootstrap_servers]
     with subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as tail:
         assert tail.stderr is not None
         assert "following" in tail.stderr.readline()
         time.sleep(0.2)  # not a wait for anything (it follows already): lets the signal land inside its fetch loop
         tail.send_signal(signal.SIGINT)
-        _, stderr = tail.communicate(timeout=10)
+        try:
+            _, stderr = tail.communicate(timeout=10)
+        finally:
+            tail.kill()  # else leaving the with block waits for a tail that ignored the signal, forever
     assert tail.returncode == 0 and "Traceback" not in stderr
 
 
