@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import signal
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -17,6 +19,7 @@ from gateway.broker import EmbeddedBroker, free_port
 from gateway.config import TopicSettings
 from gateway.processes import terminate
 from gateway.topics import ensure_topics
+from tests.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT.parent / "shared" / "seeds"
@@ -31,6 +34,18 @@ VENDOR_SECRETS = {
 }
 MAX_BODY_BYTES = 65_536
 TOPICS = TopicSettings()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Children started by the tests take Ctrl-C (SIGINT) as they would from a terminal.
+
+    A runner started in the background by a shell without job control (``make test &``,
+    some CI steps) ignores SIGINT, and every child inherits the ignore: a ``tail`` or
+    ``gateway dev`` sent SIGINT by a test would never stop. Python children get their
+    default handler back only when SIGINT is not ignored in the runner.
+    """
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")
@@ -127,32 +142,59 @@ class GatewayProcess:
     def log_lines(self) -> list[str]:
         return self.log_path.read_text().splitlines()
 
+    def log_entries(self) -> list[dict[str, Any]]:
+        """The JSON lines of the log written so far (a line still being written is left for the next read)."""
+        text = self.log_path.read_text()
+        complete = text[: text.rfind("\n") + 1]
+        return [json.loads(line) for line in complete.splitlines() if line.startswith("{")]
 
-def start_gateway(config_text: str, workdir: Path, *, wait_ready: bool = True) -> GatewayProcess:
-    """Start the gateway on the config and wait until /readyz answers 200 (or /healthz, if not wait_ready)."""
+    def wait_for_log(
+        self, match: Callable[[dict[str, Any]], bool], what: str, *, count: int = 1, timeout_s: float = 15
+    ) -> list[dict[str, Any]]:
+        """Wait until the log holds ``count`` JSON lines that ``match``; those lines."""
+        def found() -> list[dict[str, Any]]:
+            lines = [entry for entry in self.log_entries() if match(entry)]
+            return lines if len(lines) >= count else []
+
+        return wait_for(found, f"{count} log line(s) with {what} in {self.log_path}", timeout_s=timeout_s,
+                        context=lambda: "the log:\n" + self.log_path.read_text()[-4000:])
+
+
+def start_gateway(
+    config_text: str, workdir: Path, *, wait_ready: bool = True, args: Sequence[str] = ()
+) -> GatewayProcess:
+    """Start the gateway on the config (``serve`` options in ``args``) and wait until /readyz answers 200.
+
+    With ``wait_ready`` False, until /healthz answers 200. With several workers, that is the first one.
+    """
     config_path = workdir / "gateway.toml"
     config_path.write_text(config_text)
     port = int(config_text.split("port = ", 1)[1].split("\n", 1)[0])
     log_path = workdir / "gateway.log"
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "gateway", "serve", "--config", str(config_path)],
+            [sys.executable, "-m", "gateway", "serve", "--config", str(config_path), *args],
             stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
     gateway = GatewayProcess(process, f"http://127.0.0.1:{port}", log_path)
-    probe = "/readyz" if wait_ready else "/healthz"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+    wait_answering(process, gateway.base_url + ("/readyz" if wait_ready else "/healthz"), log_path.read_text)
+    return gateway
+
+
+def wait_answering(process: subprocess.Popen[bytes], url: str, output: Callable[[], str], timeout_s: float = 30) -> None:
+    """Wait until ``url`` of the server ``process`` started answers 200; if it exits or never does, kill it and fail."""
+    def answers() -> bool:
         if process.poll() is not None:
-            raise RuntimeError(f"gateway exited at start:\n{log_path.read_text()}")
-        try:
-            if httpx.get(gateway.base_url + probe, timeout=1).status_code == 200:
-                return gateway
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    process.kill()
-    raise RuntimeError(f"gateway not ready within 30 s:\n{log_path.read_text()}")
+            raise AssertionError(f"the server exited at start (status {process.returncode}):\n{output()}")
+        return httpx.get(url, timeout=1).status_code == 200
+
+    try:
+        wait_for(answers, f"{url} to answer 200", timeout_s=timeout_s, interval_s=0.1,
+                 ignoring=(httpx.TransportError,), context=lambda: f"its output:\n{output()}")
+    except AssertionError:
+        process.kill()
+        process.wait()
+        raise
 
 
 def stop_gateway(gateway: GatewayProcess) -> None:

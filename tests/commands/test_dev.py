@@ -17,7 +17,7 @@ import pytest
 
 from gateway.broker import free_port
 from tests.commands import PICKTIME, run_gateway
-from tests.conftest import ROOT, TOPICS
+from tests.conftest import ROOT, TOPICS, wait_answering
 from tests.kafka import Record, read_until
 
 SAMPLE = PICKTIME / "seed_service_updated_broken.json"
@@ -48,17 +48,7 @@ class DevGateway:
                                             cwd=workdir, stdout=output, stderr=subprocess.STDOUT,
                                             env={**os.environ, "PYTHONPATH": str(ROOT)}, start_new_session=True)
         self.base_url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, f"gateway dev exited at start:\n{self.output()}"
-            try:
-                if httpx.get(self.base_url + "/readyz", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        self.process.kill()
-        raise AssertionError(f"gateway dev not ready within 30 s:\n{self.output()}")
+        wait_answering(self.process, self.base_url + "/readyz", self.output)
 
     def output(self) -> str:
         return self.output_path.read_text()

@@ -19,6 +19,7 @@ from gateway.config import TopicSettings
 from gateway.topics import ensure_topics
 from tests.conftest import TOKEN, GatewayProcess, gateway_config, start_gateway, stop_gateway
 from tests.kafka import Record, header, read_until
+from tests.waiting import until
 
 __all__ = ["Answer", "Rig", "rig", "unique_booking"]
 
@@ -54,6 +55,8 @@ class Rig:
         self.config = gateway_config(self.broker.bootstrap_servers, self.port, workdir / "spool",
                                      spool_max_bytes=spool_max_bytes)
         self.gateway: GatewayProcess | None = None
+        # The answers of the running stream so far, as they come (a test waits on them, not on a clock).
+        self.answered: list[Answer] = []
 
     @property
     def url(self) -> str:
@@ -99,6 +102,15 @@ class Rig:
     def readiness(self) -> httpx.Response:
         return httpx.get(f"http://127.0.0.1:{self.port}/readyz", timeout=5)
 
+    async def spool_drained(self, timeout_s: float = 30) -> None:
+        """Wait until the gateway is ready with nothing left in its spool: every record it took is acknowledged."""
+        def drained() -> bool:
+            ready = self.readiness()
+            return ready.status_code == 200 and ready.json()["spool"]["records"] == 0
+
+        await until(drained, "/readyz 200 with an empty spool", timeout_s=timeout_s, ignoring=(httpx.TransportError,),
+                    context=lambda: f"last /readyz: {self.readiness().text}")
+
     async def stream(self, bodies: list[bytes], concurrency: int = 8, pace_s: float = 0.0) -> list[Answer]:
         """Post every body, ``concurrency`` at a time, each worker pausing ``pace_s`` between posts.
 
@@ -106,24 +118,26 @@ class Rig:
         """
         answers: list[Answer | None] = [None] * len(bodies)
         queue = list(enumerate(bodies))
+        self.answered = []
         async with httpx.AsyncClient(timeout=30) as client:
 
             async def worker() -> None:
                 while queue:
                     index, body = queue.pop(0)
-                    answers[index] = await _post(client, self.url, body)
+                    answers[index] = answer = await _post(client, self.url, body)
+                    self.answered.append(answer)
                     await asyncio.sleep(pace_s)
 
             await asyncio.gather(*(worker() for _ in range(concurrency)))
         return [answer or Answer(0, 0.0, []) for answer in answers]
 
     async def canonical_ids(self, wanted: set[str], timeout_s: float = 60) -> list[str]:
-        """Every ce_id on the canonical topic, once all of ``wanted`` arrived or the timeout passed."""
+        """Every ce_id on the canonical topic, once all of ``wanted`` arrived (AssertionError after ``timeout_s``)."""
         def seen(records: list[Record]) -> set[str]:
             return {(header(r, "ce_id") or b"").decode() for r in records}
 
-        records = await read_until(self.broker.bootstrap_servers, TOPICS.canonical,
-                                   lambda got: wanted <= seen(got), timeout_s=timeout_s)
+        records = await read_until(self.broker.bootstrap_servers, TOPICS.canonical, lambda got: wanted <= seen(got),
+                                   timeout_s=timeout_s, what=f"all {len(wanted)} acknowledged events")
         return [(header(r, "ce_id") or b"").decode() for r in records]
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from tests.faults.rig import Answer, Rig, rig, unique_booking
+from tests.waiting import until
 
 ACK_TIMEOUT_S = 1.0
 # Spooling after a timed-out ack costs an fsync; a shared CI machine gets room on top.
@@ -36,7 +36,7 @@ async def test_frozen_broker_answers_in_time_and_loses_nothing(tmp_path: Path) -
     with rig(tmp_path) as running:
         bodies = [unique_booking("freeze", n) for n in range(600)]
         stream = asyncio.create_task(running.stream(bodies, concurrency=4, pace_s=0.04))
-        await asyncio.sleep(1.0)
+        await until(lambda: len(running.answered) >= 25, "25 answers before the freeze")
         running.signal_broker(signal.SIGSTOP)
         await asyncio.sleep(4.0)
         running.signal_broker(signal.SIGCONT)
@@ -74,7 +74,7 @@ async def test_killed_gateway_relays_its_spool_after_restart(tmp_path: Path) -> 
         running.signal_broker(signal.SIGSTOP)
         bodies = [unique_booking("gwkill", n) for n in range(300)]
         stream = asyncio.create_task(running.stream(bodies, concurrency=4, pace_s=0.02))
-        await asyncio.sleep(2.5)
+        await until(lambda: len(acknowledged(running.answered)) >= 20, "20 spooled answers before the kill")
         running.kill_gateway()
         answers = await stream
         running.signal_broker(signal.SIGCONT)
@@ -99,10 +99,7 @@ async def test_full_spool_refuses_with_retry_after_then_recovers(tmp_path: Path)
         ready = running.readiness()
         assert ready.status_code == 503 and ready.json()["spool"]["full"] is True
         running.signal_broker(signal.SIGCONT)
-        deadline = time.monotonic() + 30
-        while running.readiness().status_code != 200 and time.monotonic() < deadline:
-            await asyncio.sleep(0.2)
-        assert running.readiness().json()["spool"]["records"] == 0
+        await running.spool_drained()
         [after] = await running.stream([unique_booking("full-after", 0)])
         assert after.status == 202
         acked = acknowledged(answers) | set(after.events)
@@ -136,7 +133,6 @@ async def test_concurrent_copies_of_a_delivery_publish_once(copies: int, tmp_pat
         assert statuses == Counter({202: 1, 200: copies - 1})
         assert len({tuple(answer.events) for answer in answers}) == 1
         acked = acknowledged(answers)
-        published = await running.canonical_ids(acked)
-        await asyncio.sleep(1.0)
+        await running.spool_drained()  # nothing left to publish: any copy would be on the topic by now
         published = await running.canonical_ids(acked)
         assert Counter(published) == Counter({event: 1 for event in acked})

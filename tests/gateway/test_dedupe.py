@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from gateway.dedupe import DedupeStore
+from tests.waiting import until
 
 
 async def test_an_entry_is_found_before_during_and_after_it_is_written(tmp_path: Path) -> None:
@@ -37,8 +38,7 @@ async def test_another_workers_entries_are_seen_within_the_flush_interval(tmp_pa
     try:
         assert second.seen("src", "shared") is None  # opens second's read snapshot
         first.remember("src", "shared", 1)
-        await asyncio.sleep(0.2)
-        assert second.seen("src", "shared") == 1
+        await until(lambda: second.seen("src", "shared") == 1, "the other store to find the entry", timeout_s=2)
     finally:
         await first.close()
         await second.close()
@@ -63,11 +63,8 @@ async def test_entries_survive_a_reopen_and_expire_with_the_window(tmp_path: Pat
 async def _opened(path: Path, **settings: float) -> DedupeStore:
     store = DedupeStore(path, **{"window_s": 3600, **settings})
     await store.open()
-    for _ in range(500):
-        if store.filter_ready:
-            return store
-        await asyncio.sleep(0.01)
-    raise AssertionError("the dedupe filter did not load")
+    await until(lambda: store.filter_ready, "the dedupe filter to load", timeout_s=5, interval_s=0.01)
+    return store
 
 
 async def test_rows_on_disk_at_start_are_found_once_the_filter_is_loaded(tmp_path: Path) -> None:
@@ -92,8 +89,8 @@ async def test_another_workers_entries_pass_the_filter(tmp_path: Path) -> None:
         assert second.seen("src", "from-first") is None
         for number in range(50):
             first.remember("src", f"from-first-{number}", 2)
-        await asyncio.sleep(0.2)
-        assert [second.seen("src", f"from-first-{number}") for number in range(50)] == [2] * 50
+        await until(lambda: [second.seen("src", f"from-first-{number}") for number in range(50)] == [2] * 50,
+                    "the other store to find all 50 entries", timeout_s=2)
     finally:
         await first.close()
         await second.close()

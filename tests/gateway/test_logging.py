@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from pathlib import Path
 
 import httpx
@@ -20,10 +19,10 @@ def test_one_json_line_per_request_without_secrets(gateway: GatewayProcess, clie
     response = client.post("/webhooks/picktime", content=body, headers={"Authorization": f"Bearer {TOKEN}"})
     assert response.status_code == 202
     delivery_id = response.json()["delivery_id"]
+    [line] = gateway.wait_for_log(lambda entry: entry.get("delivery_id") == delivery_id,
+                                  f"delivery_id {delivery_id}")
     text = gateway.log_path.read_text()
     assert TOKEN not in text and marker not in text
-    lines = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
-    [line] = [entry for entry in lines if entry.get("delivery_id") == delivery_id][-1:]
     assert line["event"] == "webhook" and line["outcome"] == "accepted" and line["status"] == 202
     assert line["source"] == "picktime" and line["provider"] == "picktime" and line["events"] == 1
     assert line["duration_ms"] >= 0 and line["level"] == "info" and line["timestamp"].endswith("Z")
