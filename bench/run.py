@@ -23,9 +23,9 @@ from pathlib import Path
 
 import msgspec
 
-from gateway.broker import EmbeddedBroker, free_port
 from gateway.config import TopicSettings
-from gateway.topics import ensure_topics
+from gateway.kafka.broker import EmbeddedBroker, free_port
+from gateway.kafka.topics import ensure_topics
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "bench-token"

@@ -6,9 +6,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from gateway.broker import BrokerError
 from gateway.commands import EXIT_BROKER, EXIT_CONFIG, Command, check, dev, replay, schema, serve, sign, tail
 from gateway.config import ConfigError
+from gateway.kafka.broker import BrokerError
 
 __all__ = ["COMMANDS", "main"]
 

@@ -9,6 +9,7 @@ __all__ = [
     "AuthenticationError",
     "BodyTooLargeError",
     "GatewayError",
+    "NoRoomError",
     "PayloadError",
     "UnknownSourceError",
 ]
@@ -22,7 +23,6 @@ class GatewayError(Exception):
     status_code: ClassVar[int] = 400
     problem: ClassVar[str] = "bad-request"
     title: ClassVar[str] = "Bad request"
-    retriable: ClassVar[bool] = False
     delivery_id: str | None = None
 
     def __init__(self, detail: str, *, headers: dict[str, str] | None = None) -> None:
@@ -82,3 +82,14 @@ class PayloadError(GatewayError):
         if self.position is not None:
             found["position"] = self.position
         return found
+
+
+class NoRoomError(GatewayError):
+    """The gateway cannot keep the request durably now (its spool is full): retry after ``Retry-After``."""
+
+    status_code = 503
+    problem = "spool-full"
+    title = "Gateway cannot store more events now"
+
+    def __init__(self, detail: str, *, retry_after_s: int) -> None:
+        super().__init__(detail, headers={"Retry-After": str(retry_after_s)})

@@ -15,10 +15,10 @@ from typing import Any
 import httpx
 import pytest
 
-from gateway.broker import EmbeddedBroker, free_port
 from gateway.config import TopicSettings
-from gateway.processes import terminate
-from gateway.topics import ensure_topics
+from gateway.kafka.broker import EmbeddedBroker, free_port
+from gateway.kafka.topics import ensure_topics
+from gateway.ops.processes import terminate
 from tests.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parent.parent

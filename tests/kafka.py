@@ -8,7 +8,7 @@ from typing import TypeAlias
 from aiokafka.structs import ConsumerRecord
 
 from gateway.commands._consume import EndMarks, open_consumer
-from gateway.records import record_header
+from gateway.kafka.records import record_header
 from tests.waiting import until
 
 __all__ = ["Record", "header", "read_until"]

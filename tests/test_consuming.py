@@ -12,7 +12,7 @@ from cloudevents.core.base import BaseCloudEvent
 from cloudevents.core.bindings.kafka import KafkaMessage, from_kafka, from_structured
 from cloudevents.core.formats.json import JSONFormat
 
-from gateway.broker import EmbeddedBroker
+from gateway.kafka.broker import EmbeddedBroker
 from schemas.canonical import CloudEvent
 from tests.conftest import TOKEN, TOPICS
 from tests.kafka import Record, header, read_until

@@ -9,8 +9,8 @@ import msgspec
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gateway.broker import EmbeddedBroker
-from gateway.records import META_HEADER, DeliveryMeta
+from gateway.kafka.broker import EmbeddedBroker
+from gateway.kafka.records import META_HEADER, DeliveryMeta
 from tests.adapters.golden import golden_cases
 from tests.conftest import TOKEN, TOPICS, GatewayProcess
 from tests.kafka import Record, header, read_until

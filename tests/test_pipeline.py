@@ -8,8 +8,8 @@ import httpx
 import msgspec
 import pytest
 
-from gateway.broker import EmbeddedBroker
-from gateway.records import CLOUDEVENTS_CONTENT_TYPE, META_HEADER, DeliveryMeta
+from gateway.kafka.broker import EmbeddedBroker
+from gateway.kafka.records import CLOUDEVENTS_CONTENT_TYPE, META_HEADER, DeliveryMeta
 from schemas.canonical import CloudEvent
 from tests.conftest import TOKEN, TOPICS
 from tests.kafka import Record, header, read_until

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from gateway.broker import EmbeddedBroker, free_port
+from gateway.kafka.broker import EmbeddedBroker, free_port
 from tests.conftest import TOKEN, gateway_config, start_gateway, stop_gateway
 from tests.faults.rig import unique_booking
 

@@ -9,7 +9,7 @@ import msgspec
 import pytest
 
 from adapters import ADAPTERS
-from gateway.broker import EmbeddedBroker
+from gateway.kafka.broker import EmbeddedBroker
 from tests.adapters.golden import GoldenCase, RequestExtras, golden_cases
 from tests.conftest import TOPICS, VENDOR_SECRETS
 from tests.kafka import header, read_until

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import httpx
 
-from gateway.broker import EmbeddedBroker, free_port
 from gateway.config import TopicSettings
-from gateway.topics import ensure_topics
+from gateway.kafka.broker import EmbeddedBroker, free_port
+from gateway.kafka.topics import ensure_topics
 from tests.conftest import TOKEN, gateway_config, start_gateway
 from tests.faults.rig import unique_booking
 

@@ -1,4 +1,4 @@
-"""The ``gateway`` subcommands, one module each: ``NAME``, ``HELP``, ``configure(parser)``, ``run(args)``."""
+"""The ``gateway`` subcommands, one module each exporting ``COMMAND`` (a Command: name, help, arguments, run)."""
 
 from __future__ import annotations
 

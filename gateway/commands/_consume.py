@@ -16,7 +16,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 
-from gateway.broker import BrokerError
+from gateway.kafka.broker import BrokerError
 
 __all__ = ["EndMarks", "KafkaUnavailable", "open_consumer"]
 

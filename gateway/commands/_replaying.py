@@ -10,9 +10,10 @@ import msgspec
 
 from adapters.base import VerifiedRequest
 from gateway.config import Config
-from gateway.pipeline import process
-from gateway.records import META_HEADER, DeliveryMeta, OutboundRecord
-from gateway.sources import Source, build_sources
+from gateway.flow.pipeline import process
+from gateway.flow.sources import Source, build_sources
+from gateway.kafka.records import META_HEADER, DeliveryMeta
+from gateway.outbound import OutboundRecord
 
 __all__ = ["Counts", "Failed", "Replayer", "Window"]
 
@@ -58,7 +59,7 @@ class Window(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Replayer:
-    """Maps archived records again with ``gateway.pipeline.process``, keeping counts and failures."""
+    """Maps archived records again with ``gateway.flow.pipeline.process``, keeping counts and failures."""
 
     def __init__(self, config: Config, window: Window) -> None:
         self._topics = config.topics

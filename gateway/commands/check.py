@@ -16,7 +16,7 @@ from adapters._time import format_utc
 from adapters.base import Adapter, AdapterError, SourceContext, VerifiedRequest
 from gateway.commands import EXIT_FAILURE, EXIT_OK, Command
 from gateway.commands._positions import SyntaxProblem, line_column, syntax_problem
-from gateway.envelope import build_events, delivery_key
+from gateway.flow.envelope import build_events, delivery_key
 from schemas.canonical import CloudEvent
 
 __all__ = ["COMMAND", "Failure", "FileReport", "check_body"]

@@ -23,13 +23,13 @@ from types import FrameType
 
 import msgspec
 
-from gateway.broker import EmbeddedBroker
 from gateway.commands import Command
 from gateway.commands._console import invocation, say
 from gateway.commands.serve import serve
 from gateway.config import Config, ConfigError, load_config, parse_config
-from gateway.dedupe import DedupeStore
-from gateway.topics import ensure_topics
+from gateway.kafka.broker import EmbeddedBroker
+from gateway.kafka.topics import ensure_topics
+from gateway.storage.dedupe import DedupeStore
 
 __all__ = ["COMMAND", "bundled_dev_config", "dev_settings"]
 

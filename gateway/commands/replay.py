@@ -19,8 +19,8 @@ from gateway.commands._progress import Progress
 from gateway.commands._replaying import Counts, Failed, Replayer, Window
 from gateway.commands.dev import BUNDLED_CONFIG, bundled_dev_config
 from gateway.config import Config, load_config
-from gateway.publisher import BrokerUnavailable, PendingBatch, Publisher, first_failure
-from gateway.records import OutboundRecord
+from gateway.kafka.publisher import BrokerUnavailable, PendingBatch, Publisher, first_failure
+from gateway.outbound import OutboundRecord
 
 __all__ = ["COMMAND", "Summary"]
 
@@ -38,7 +38,7 @@ records written meanwhile are left for the next run. Should the position never
 reach that mark (e.g. trailing transaction markers), reading stops after 3 s
 with nothing fetched, saying so ("reached_end": false in --json).
 
-Each record is mapped again with gateway.pipeline.process, using the source the
+Each record is mapped again with gateway.flow.pipeline.process, using the source the
 config names in its gateway-meta header and its original received time, so event
 ids and times are those of the first time: consumers deduplicate on the
 CloudEvent id. Only canonical events are published (acks=all, every ack

@@ -6,10 +6,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from gateway.asyncapi import render_asyncapi
 from gateway.commands import EXIT_OK, EXIT_USAGE, Command
 from gateway.commands._console import say
 from gateway.config import Config, load_config
+from gateway.kafka.asyncapi import render_asyncapi
 from schemas.jsonschema import render
 
 __all__ = ["COMMAND"]

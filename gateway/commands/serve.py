@@ -10,18 +10,18 @@ from typing import Any
 
 import uvicorn
 
-from gateway.app import CONFIG_ENV, WORKERS_ENV, create_app
-from gateway.coalescing import CoalescingHttpProtocol
 from gateway.commands import EXIT_OK, EXIT_USAGE, Command
 from gateway.config import Config, load_config
-from gateway.logging import configure_logging
-from gateway.metrics import MULTIPROCESS_DIR_ENV
+from gateway.http.app import CONFIG_ENV, WORKERS_ENV, create_app
+from gateway.http.coalescing import CoalescingHttpProtocol
+from gateway.ops.logging import configure_logging
+from gateway.ops.metrics import MULTIPROCESS_DIR_ENV
 
 __all__ = ["COMMAND", "serve"]
 
 _GRACEFUL_SHUTDOWN_S = 10
 # The gateway logs its own request lines and never reads the client address, so no
-# access log and no X-Forwarded-* rewriting; one write per response (gateway.coalescing).
+# access log and no X-Forwarded-* rewriting; one write per response (gateway.http.coalescing).
 _SERVER_SETTINGS: dict[str, Any] = {
     "access_log": False,
     "log_level": "warning",
@@ -54,7 +54,7 @@ def serve_workers(config: Config, config_path: Path, workers: int) -> int:
     os.environ[CONFIG_ENV] = str(config_path.resolve())
     os.environ[WORKERS_ENV] = str(workers)
     configure_logging(config.log.level)
-    uvicorn.run("gateway.app:app_from_environment", factory=True, workers=workers, host=config.server.host,
+    uvicorn.run("gateway.http.app:app_from_environment", factory=True, workers=workers, host=config.server.host,
                 port=config.server.port, **_SERVER_SETTINGS)
     return EXIT_OK
 

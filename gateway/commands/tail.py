@@ -16,7 +16,7 @@ from gateway.commands._console import quiet_libraries, say
 from gateway.commands._consume import EndMarks, open_consumer
 from gateway.commands.dev import bundled_dev_config
 from gateway.config import TopicSettings, load_config
-from gateway.records import record_header
+from gateway.kafka.records import record_header
 from schemas.canonical import EVENT_TYPES, CloudEvent
 
 __all__ = ["COMMAND", "event_line"]

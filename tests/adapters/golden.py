@@ -18,7 +18,7 @@ from typing import Any
 import msgspec
 
 from adapters.base import Adapter, AdapterError, SourceContext, VerifiedRequest
-from gateway.envelope import build_events, delivery_key
+from gateway.flow.envelope import build_events, delivery_key
 
 __all__ = ["RECEIVED_AT", "GoldenCase", "RequestExtras", "golden_cases", "run_case"]
 

@@ -15,7 +15,7 @@ import httpx
 import msgspec
 import pytest
 
-from gateway.broker import free_port
+from gateway.kafka.broker import free_port
 from tests.commands import PICKTIME, run_gateway
 from tests.conftest import ROOT, TOPICS, wait_answering
 from tests.kafka import Record, read_until

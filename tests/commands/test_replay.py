@@ -10,9 +10,9 @@ from pathlib import Path
 import httpx
 import msgspec
 
-from gateway.broker import EmbeddedBroker, free_port
 from gateway.commands._progress import Progress
 from gateway.commands._replaying import Counts
+from gateway.kafka.broker import EmbeddedBroker, free_port
 from tests.commands import PICKTIME, post_fresh, run_gateway
 from tests.conftest import TOPICS, GatewayProcess
 from tests.kafka import Record, header, read_until

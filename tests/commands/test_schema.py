@@ -8,9 +8,9 @@ from typing import Any
 
 import msgspec
 
-from gateway.asyncapi import asyncapi_document
 from gateway.config import Config, TopicSettings
-from gateway.records import DeliveryMeta
+from gateway.kafka.asyncapi import asyncapi_document
+from gateway.kafka.records import DeliveryMeta
 from schemas.jsonschema import render
 from tests.commands import run_gateway
 

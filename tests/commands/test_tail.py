@@ -12,9 +12,9 @@ import httpx
 import msgspec
 import pytest
 
-from gateway.broker import EmbeddedBroker, free_port
 from gateway.config import TopicSettings
-from gateway.topics import ensure_topics
+from gateway.kafka.broker import EmbeddedBroker, free_port
+from gateway.kafka.topics import ensure_topics
 from tests.commands import PICKTIME, json_lines, post_fresh, run_gateway
 from tests.conftest import ROOT, TOPICS
 from tests.kafka import Record, header, read_until

@@ -17,9 +17,9 @@ import yaml
 from starlette.applications import Starlette
 from starlette.routing import Match
 
-from gateway.app import create_app
 from gateway.config import Config, load_config
-from gateway.metrics import METRIC_NAMES, Metrics
+from gateway.http.app import create_app
+from gateway.ops.metrics import METRIC_NAMES, Metrics
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"

@@ -14,9 +14,9 @@ from pathlib import Path
 import httpx
 import msgspec
 
-from gateway.broker import EmbeddedBroker, free_port
 from gateway.config import TopicSettings
-from gateway.topics import ensure_topics
+from gateway.kafka.broker import EmbeddedBroker, free_port
+from gateway.kafka.topics import ensure_topics
 from tests.conftest import TOKEN, GatewayProcess, gateway_config, start_gateway, stop_gateway
 from tests.kafka import Record, header, read_until
 from tests.waiting import until

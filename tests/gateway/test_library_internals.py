@@ -19,8 +19,8 @@ from aiokafka.client import AIOKafkaClient
 from aiokafka.cluster import ClusterMetadata
 from aiokafka.errors import BrokerResponseError, KafkaConnectionError, KafkaError, UnknownError
 
-from gateway.broker import EmbeddedBroker
-from gateway.coalescing import CoalescingHttpProtocol, CoalescingTransport
+from gateway.http.coalescing import CoalescingHttpProtocol, CoalescingTransport
+from gateway.kafka.broker import EmbeddedBroker
 
 
 def _parameters(function: Any) -> list[str]:
@@ -32,16 +32,16 @@ def _require(condition: bool, internal: str, user: str, consequence: str) -> Non
         pytest.fail(f"library internal changed: {internal} (used by {user}): {consequence}", pytrace=False)
 
 
-# --- uvicorn: gateway/coalescing.py ---------------------------------------------------------------
+# --- uvicorn: gateway/http/coalescing.py ---------------------------------------------------------------
 
 
 def test_uvicorn_httptools_protocol_is_where_coalescing_expects_it() -> None:
     module = importlib.import_module("uvicorn.protocols.http.httptools_impl")
     _require(hasattr(module, "HttpToolsProtocol"), "uvicorn.protocols.http.httptools_impl.HttpToolsProtocol",
-             "gateway/coalescing.py", "CoalescingHttpProtocol subclasses it")
+             "gateway/http/coalescing.py", "CoalescingHttpProtocol subclasses it")
     protocol = module.HttpToolsProtocol
     _require(_parameters(protocol.connection_made) == ["self", "transport"],
-             "HttpToolsProtocol.connection_made(self, transport)", "gateway/coalescing.py",
+             "HttpToolsProtocol.connection_made(self, transport)", "gateway/http/coalescing.py",
              "the coalescing transport is handed in through this call")
 
 
@@ -61,43 +61,43 @@ async def test_uvicorn_protocol_writes_through_the_transport_it_was_given() -> N
     transport, _ = await loop.connect_accepted_socket(lambda: protocol, ours)
     try:
         _require(isinstance(protocol.transport, CoalescingTransport), "HttpToolsProtocol.transport",
-                 "gateway/coalescing.py", "uvicorn no longer writes through the transport connection_made stored")
+                 "gateway/http/coalescing.py", "uvicorn no longer writes through the transport connection_made stored")
     finally:
         transport.close()
         theirs.close()
 
 
-# --- aiokafka: gateway/publisher.py -----------------------------------------------------------------
+# --- aiokafka: gateway/kafka/publisher.py -----------------------------------------------------------------
 
 
 def test_aiokafka_batch_api_has_the_shape_the_publisher_uses() -> None:
     _require(_parameters(AIOKafkaProducer.create_batch) == ["self"], "AIOKafkaProducer.create_batch()",
-             "gateway/publisher.py", "requests share batches built by it")
+             "gateway/kafka/publisher.py", "requests share batches built by it")
     _require(_parameters(AIOKafkaProducer.send_batch) == ["self", "batch", "topic", "partition"],
-             "AIOKafkaProducer.send_batch(batch, topic, *, partition)", "gateway/publisher.py",
+             "AIOKafkaProducer.send_batch(batch, topic, *, partition)", "gateway/kafka/publisher.py",
              "every batch is handed over with it")
     from aiokafka.producer.message_accumulator import BatchBuilder
 
     _require({"timestamp", "key", "value", "headers"} <= set(_parameters(BatchBuilder.append)),
-             "BatchBuilder.append(*, timestamp, key, value, headers)", "gateway/publisher.py (PendingBatch.append)",
+             "BatchBuilder.append(*, timestamp, key, value, headers)", "gateway/kafka/publisher.py (PendingBatch.append)",
              "records are appended to open batches with it; None means full")
     _require(callable(getattr(BatchBuilder, "close", None)), "BatchBuilder.close()",
-             "gateway/publisher.py (PendingBatch.close)", "a batch past its deadline is closed to newcomers")
+             "gateway/kafka/publisher.py (PendingBatch.close)", "a batch past its deadline is closed to newcomers")
 
 
 def test_aiokafka_client_and_cluster_metadata_internals() -> None:
     for name in ("set_topics", "force_metadata_update", "fetch_all_metadata"):
         _require(callable(getattr(AIOKafkaClient, name, None)), f"AIOKafkaClient.{name}",
-                 "gateway/publisher.py (through producer.client)", "partitions and readiness come from it")
+                 "gateway/kafka/publisher.py (through producer.client)", "partitions and readiness come from it")
     for name in ("add_listener", "partitions_for_topic", "topics"):
         _require(callable(getattr(ClusterMetadata, name, None)), f"ClusterMetadata.{name}",
-                 "gateway/publisher.py (through producer.client.cluster)", "partitions are learnt from it")
+                 "gateway/kafka/publisher.py (through producer.client.cluster)", "partitions are learnt from it")
     from aiokafka.partitioner import murmur2
 
     # Apache Kafka's own test vectors (UtilsTest.testMurmur2), as unsigned 32-bit values.
     vectors = {b"21": -973932308, b"foobar": -790332482, b"a-little-bit-long-string": -985981536, b"abc": 479470107}
     _require(all(murmur2(key) & 0xFFFFFFFF == java & 0xFFFFFFFF for key, java in vectors.items()),
-             "aiokafka.partitioner.murmur2", "gateway/publisher.py",
+             "aiokafka.partitioner.murmur2", "gateway/kafka/publisher.py",
              "keyed records must land where Kafka's default partitioner puts them")
 
 
@@ -106,15 +106,15 @@ async def test_aiokafka_producer_exposes_its_client_and_error_classes(broker: Em
     producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap_servers)
     await producer.start()
     try:
-        _require(isinstance(producer.client, AIOKafkaClient), "AIOKafkaProducer.client", "gateway/publisher.py",
+        _require(isinstance(producer.client, AIOKafkaClient), "AIOKafkaProducer.client", "gateway/kafka/publisher.py",
                  "metadata and readiness go through the producer's own client")
         _require(isinstance(producer.client.cluster, ClusterMetadata), "AIOKafkaClient.cluster",
-                 "gateway/publisher.py", "partition changes are followed through it")
+                 "gateway/kafka/publisher.py", "partition changes are followed through it")
     finally:
         await producer.stop()
     _require(issubclass(UnknownError, BrokerResponseError) and not issubclass(KafkaConnectionError,
                                                                              BrokerResponseError),
-             "aiokafka.errors.BrokerResponseError", "gateway/publisher.py (ProducerRefused)",
+             "aiokafka.errors.BrokerResponseError", "gateway/kafka/publisher.py (ProducerRefused)",
              "a broker's refusal of the idempotent producer is told from an unreachable broker by this class")
-    _require(hasattr(KafkaError, "retriable"), "KafkaError.retriable", "gateway/publisher.py",
+    _require(hasattr(KafkaError, "retriable"), "KafkaError.retriable", "gateway/kafka/publisher.py",
              "retriable and permanent failures are told apart by it")

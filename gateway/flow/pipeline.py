@@ -9,15 +9,16 @@ import structlog
 
 from adapters.base import AdapterError, VerifiedRequest
 from gateway.config import TopicSettings
-from gateway.envelope import build_events, delivery_key
+from gateway.flow.envelope import build_events, delivery_key
+from gateway.flow.sources import Source
 from gateway.ids import Uuid5Namespace
-from gateway.records import DeliveryMeta, ErrorInfo, OutboundRecord, archive_record, canonical_records, safe_headers
-from gateway.sources import Source
+from gateway.kafka.records import DeliveryMeta, ErrorInfo, archive_record, canonical_records, safe_headers
+from gateway.outbound import OutboundRecord
 
 __all__ = ["Processed", "delivery_id", "process"]
 
 _DELIVERY_IDS = Uuid5Namespace(uuid.UUID("0b8e3c52-7d0f-5b64-a3d1-2f6c9e8a4b17"))
-_log = structlog.get_logger("gateway.pipeline")
+_log = structlog.get_logger("gateway.flow.pipeline")
 
 
 class Processed(msgspec.Struct, frozen=True, kw_only=True):

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from gateway.envelope import source_uri
+from gateway.flow.envelope import source_uri
 from schemas.canonical import UriReference
 
 SOURCE_IDS = st.text(st.characters(codec="utf-8"), min_size=1)  # what a TOML file can hold

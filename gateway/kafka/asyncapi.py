@@ -7,7 +7,7 @@ from typing import Any
 import msgspec
 
 from gateway.config import Config
-from gateway.records import CLOUDEVENTS_CONTENT_TYPE, META_HEADER, DeliveryMeta
+from gateway.kafka.records import CLOUDEVENTS_CONTENT_TYPE, META_HEADER, DeliveryMeta
 from schemas.canonical import (
     DATASCHEMA,
     EVENT_TYPES,

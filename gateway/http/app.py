@@ -17,19 +17,19 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from gateway.config import Config, load_config
-from gateway.dedupe import DedupeStore
-from gateway.delivery import Deliverer
-from gateway.logging import configure_logging
-from gateway.metrics import CONTENT_TYPE_LATEST, Metrics
-from gateway.problems import http_error_response, unexpected_error_response
-from gateway.publisher import ProducerRefusal, Publisher
-from gateway.sources import build_sources
-from gateway.spool import Spool
-from gateway.webhooks import WEBHOOK_PREFIX, WebhookEndpoint
+from gateway.flow.sources import build_sources
+from gateway.http.problems import http_error_response, unexpected_error_response
+from gateway.http.webhooks import WEBHOOK_PREFIX, WebhookEndpoint
+from gateway.kafka.delivery import Deliverer
+from gateway.kafka.publisher import ProducerRefusal, Publisher
+from gateway.ops.logging import configure_logging
+from gateway.ops.metrics import CONTENT_TYPE_LATEST, Metrics
+from gateway.storage.dedupe import DedupeStore
+from gateway.storage.spool import Spool
 
 __all__ = ["CONFIG_ENV", "WORKERS_ENV", "GatewayApp", "app_from_environment", "create_app"]
 
-_log = structlog.get_logger("gateway.app")
+_log = structlog.get_logger("gateway.http.app")
 _ENCODER = msgspec.json.Encoder()
 # Room for the record's headers and meta beside a body of max_body_bytes.
 _RECORD_OVERHEAD_BYTES = 64 * 1024

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from gateway.bloom import BloomFilter, DigestSet
+from gateway.storage.bloom import BloomFilter, DigestSet
 
 
 def _digests(prefix: str, count: int) -> list[bytes]:

@@ -8,7 +8,7 @@ objects. It answers every outcome itself, errors as problem documents.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from urllib.parse import parse_qsl
 
 import msgspec
@@ -18,21 +18,23 @@ from starlette.types import Message, Receive, Scope, Send
 from adapters.base import VerifiedRequest
 from gateway.clock import received_at_text
 from gateway.config import Config
-from gateway.dedupe import DedupeStore
-from gateway.delivery import Deliverer
-from gateway.envelope import event_id
-from gateway.errors import BodyTooLargeError, GatewayError, PayloadError, UnknownSourceError
-from gateway.keylocks import KeyedLocks
-from gateway.logging import log_request
-from gateway.metrics import UNKNOWN_LABEL, Metrics
-from gateway.pipeline import Processed, delivery_id, process
-from gateway.problems import gateway_problem, http_problem, internal_error_problem
-from gateway.sources import Source, SourceTable
+from gateway.errors import BodyTooLargeError, GatewayError, NoRoomError, PayloadError, UnknownSourceError
+from gateway.flow.envelope import event_id
+from gateway.flow.pipeline import Processed, delivery_id, process
+from gateway.flow.sources import Source, SourceTable
+from gateway.http.problems import gateway_problem, http_problem, internal_error_problem
+from gateway.kafka.delivery import Deliverer
+from gateway.ops.logging import log_request
+from gateway.ops.metrics import UNKNOWN_LABEL, Metrics
+from gateway.outbound import OutboundRecord
+from gateway.storage.dedupe import DedupeStore
+from gateway.storage.keylocks import KeyedLocks
+from gateway.storage.spool import SpoolFullError
 
 __all__ = ["WEBHOOK_PREFIX", "Accepted", "WebhookEndpoint"]
 
 WEBHOOK_PREFIX = "/webhooks/"
-_log = structlog.get_logger("gateway.webhooks")
+_log = structlog.get_logger("gateway.http.webhooks")
 _ENCODER = msgspec.json.Encoder()
 _JSON = b"application/json"
 _NO_QUERY: Mapping[str, str] = {}
@@ -117,7 +119,7 @@ class WebhookEndpoint:
         verified = VerifiedRequest(body=body, headers=headers, source=source.context, received_at=received_at_text(now))
         processed = process(source, verified, self._config.topics)
         if processed.error is not None:
-            await self._deliverer.deliver(processed.records)
+            await self._deliver(processed.records)
             self._metrics.dead_letters.labels(source.provider, source.id, processed.error.reason).inc()
             error = processed.error
             raise PayloadError(error.reason, error.detail, delivery_id=processed.delivery_id, position=error.position)
@@ -149,6 +151,13 @@ class WebhookEndpoint:
             chunks.append(chunk)
             message = await receive()
 
+    async def _deliver(self, records: Sequence[OutboundRecord]) -> bool:
+        """Deliver (True when spooled); a full spool is the sender's 503."""
+        try:
+            return await self._deliverer.deliver(records)
+        except SpoolFullError as exc:
+            raise NoRoomError(exc.detail, retry_after_s=exc.retry_after_s) from None
+
     async def _deliver_once(self, source: Source, processed: Processed) -> tuple[Accepted, int, str]:
         """Deliver unless this delivery was seen within the window; concurrent repeats wait for the first."""
         async with self._locks.hold((source.id, processed.delivery_key)):
@@ -156,7 +165,7 @@ class WebhookEndpoint:
             if first_events is not None:
                 self._metrics.duplicates.labels(source.provider, source.id).inc()
                 return _first_answer(source.id, processed.delivery_key, first_events), 200, "duplicate"
-            spooled = await self._deliverer.deliver(processed.records)
+            spooled = await self._deliver(processed.records)
             self._dedupe.remember(source.id, processed.delivery_key, len(processed.event_ids))
         self._metrics.events_published(source.provider, processed.event_types)
         accepted = Accepted(

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import structlog
 
-from gateway.bloom import DigestSet
+from gateway.storage.bloom import DigestSet
 
 __all__ = ["DedupeStore"]
 
@@ -51,7 +51,7 @@ _MIGRATE_V2 = """
 INSERT OR IGNORE INTO seen_v3 (digest, events, seen_at, writer) SELECT digest, events, seen_at, 0 FROM seen_v2;
 DROP TABLE seen_v2;
 """
-_log = structlog.get_logger("gateway.dedupe")
+_log = structlog.get_logger("gateway.storage.dedupe")
 # Pruning scans the table (an index on time would double every write), so not often.
 _PRUNE_EVERY_S = 300.0
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from adapters import ADAPTERS
 from adapters.base import Adapter, SourceContext
-from gateway.auth import Authenticator, BasicAuth, NoAuth, SignatureAuth, TokenAuth
 from gateway.config import SourceSettings
+from gateway.flow.auth import Authenticator, BasicAuth, NoAuth, SignatureAuth, TokenAuth
 
 __all__ = ["Source", "SourceTable", "build_sources"]
 

@@ -25,7 +25,7 @@ __all__ = [
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 _ENCODER = msgspec.json.Encoder()
-_log = structlog.get_logger("gateway.problems")
+_log = structlog.get_logger("gateway.http.problems")
 
 
 def problem_response(

@@ -9,11 +9,11 @@ import uuid
 
 from aiokafka.partitioner import DefaultPartitioner
 
-from gateway.broker import EmbeddedBroker
 from gateway.config import KafkaSettings, TopicSettings
-from gateway.publisher import BrokerUnavailable, Publisher
-from gateway.records import OutboundRecord
-from gateway.topics import ensure_topics
+from gateway.kafka.broker import EmbeddedBroker
+from gateway.kafka.publisher import BrokerUnavailable, Publisher
+from gateway.kafka.topics import ensure_topics
+from gateway.outbound import OutboundRecord
 from tests.kafka import read_until
 
 

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 
 import msgspec
 
+from gateway.outbound import OutboundRecord
 from schemas.canonical import SPECVERSION, CloudEvent
 
 __all__ = [
@@ -14,7 +15,6 @@ __all__ = [
     "META_HEADER",
     "DeliveryMeta",
     "ErrorInfo",
-    "OutboundRecord",
     "archive_record",
     "canonical_records",
     "record_header",
@@ -27,15 +27,6 @@ _CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie
 _CREDENTIAL_WORDS = ("signature", "token", "secret", "api-key", "apikey", "password", "auth")
 _ENCODER = msgspec.json.Encoder()
 _SPECVERSION = SPECVERSION.encode()
-
-
-class OutboundRecord(msgspec.Struct, frozen=True, array_like=True):
-    """One record to produce: where, its key, its bytes and its headers."""
-
-    topic: str
-    key: bytes | None
-    value: bytes
-    headers: list[tuple[str, bytes]]
 
 
 class ErrorInfo(msgspec.Struct, frozen=True, kw_only=True):

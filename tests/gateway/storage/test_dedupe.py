@@ -8,7 +8,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from gateway.dedupe import DedupeStore
+from gateway.storage.dedupe import DedupeStore
 from tests.waiting import until
 
 

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from gateway.coalescing import CoalescingTransport
+from gateway.http.coalescing import CoalescingTransport
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from gateway.records import OutboundRecord
-from gateway.spool import Spool, SpooledBatch, SpoolFullError
+from gateway.outbound import OutboundRecord
+from gateway.storage.spool import Spool, SpooledBatch, SpoolFullError
 
 
 def _records(tag: str, size: int = 100) -> list[OutboundRecord]:
@@ -68,7 +68,7 @@ async def test_full_spool_refuses_until_something_drains(tmp_path: Path) -> None
         await spool.append(_records("a", 600))
         with pytest.raises(SpoolFullError) as refused:
             await spool.append(_records("b", 600))
-        assert refused.value.headers["Retry-After"]
+        assert refused.value.retry_after_s > 0
         assert spool.is_full
         await spool.remove([SpooledBatch(batch.seq, [], batch.size) for batch in await spool.oldest(1)])
         assert not spool.is_full

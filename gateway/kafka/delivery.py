@@ -18,14 +18,14 @@ from dataclasses import dataclass
 
 import structlog
 
-from gateway.metrics import Metrics
-from gateway.publisher import BatchOutcome, BrokerUnavailable, PendingBatch, Publisher, first_failure
-from gateway.records import OutboundRecord
-from gateway.spool import Spool, SpooledBatch
+from gateway.kafka.publisher import BatchOutcome, BrokerUnavailable, PendingBatch, Publisher, first_failure
+from gateway.ops.metrics import Metrics
+from gateway.outbound import OutboundRecord
+from gateway.storage.spool import Spool, SpooledBatch
 
 __all__ = ["Deliverer"]
 
-_log = structlog.get_logger("gateway.delivery")
+_log = structlog.get_logger("gateway.kafka.delivery")
 _RELAY_BATCHES = 256
 _RELAY_IDLE_S = 1.0
 _BACKOFF_MIN_S = 0.1

@@ -26,12 +26,12 @@ from aiokafka.errors import BrokerResponseError, KafkaError
 from aiokafka.partitioner import murmur2
 
 from gateway.config import KafkaSettings, TopicSettings
-from gateway.records import OutboundRecord
-from gateway.topics import topic_names
+from gateway.kafka.topics import topic_names
+from gateway.outbound import OutboundRecord
 
 __all__ = ["BrokerUnavailable", "PendingBatch", "ProducerRefusal", "Publisher", "Readiness", "first_failure"]
 
-_log = structlog.get_logger("gateway.publisher")
+_log = structlog.get_logger("gateway.kafka.publisher")
 _READINESS_CACHE_S = 1.0
 _CONNECT_RETRY_S = 1.0
 # A broker that refused the producer is asked again this rarely (a refusal is a setting, not a blip).

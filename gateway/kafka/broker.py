@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from types import TracebackType
 
-from gateway.processes import terminate
+from gateway.ops.processes import terminate
 
 __all__ = ["BrokerError", "EmbeddedBroker", "free_port"]
 

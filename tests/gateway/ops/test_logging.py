@@ -7,7 +7,7 @@ from pathlib import Path
 
 import httpx
 
-from gateway.logging import LineSink
+from gateway.ops.logging import LineSink
 from tests.conftest import TOKEN, GatewayProcess
 
 

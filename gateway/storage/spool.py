@@ -25,8 +25,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from gateway.errors import GatewayError
-from gateway.records import OutboundRecord
+from gateway.outbound import OutboundRecord
 
 __all__ = ["Spool", "SpoolFullError", "SpooledBatch"]
 
@@ -71,16 +70,13 @@ def _claim_free_slot(directory: Path) -> tuple[int, int]:
     return slot, fd
 
 
-class SpoolFullError(GatewayError):
-    """The spool has no room (its limit or the disk): the sender must retry later."""
-
-    status_code = 503
-    problem = "spool-full"
-    title = "Gateway cannot store more events now"
-    retriable = True
+class SpoolFullError(Exception):
+    """The spool has no room (its limit or the disk): nothing was stored, and room comes back as the relay drains."""
 
     def __init__(self, detail: str, *, retry_after_s: int = 30) -> None:
-        super().__init__(detail, headers={"Retry-After": str(retry_after_s)})
+        super().__init__(detail)
+        self.detail = detail
+        self.retry_after_s = retry_after_s
 
 
 class SpooledBatch(msgspec.Struct, frozen=True):

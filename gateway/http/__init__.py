@@ -1,0 +1,1 @@
+"""The HTTP edge: the app, the webhook endpoint, problem documents, the coalescing transport."""
