@@ -96,8 +96,7 @@ def check_body(
         mapped = adapter.map(request)
     except AdapterError as exc:
         return FileReport(file=name, ok=False, syntax_error=problem, error=_failure(body, exc))
-    key = delivery_key(mapped.delivery_key or headers.get("webhook-id"), body)
-    events = build_events(request, mapped, key)
+    events = build_events(request, mapped, delivery_key(request, mapped))
     repairs = list(dict.fromkeys(repair for event in events for repair in event.data.repairs))
     return FileReport(file=name, ok=True, syntax_error=problem, repairs=repairs, events=events, note=mapped.note)
 

@@ -11,7 +11,7 @@ from adapters.base import Mapped, VerifiedRequest
 from gateway.ids import Uuid5Namespace
 from schemas.canonical import DATASCHEMA, SPECVERSION, CloudEvent
 
-__all__ = ["build_events", "delivery_key", "event_id", "source_uri"]
+__all__ = ["WEBHOOK_ID_HEADER", "build_events", "delivery_key", "event_id", "source_uri"]
 
 _EVENT_IDS = Uuid5Namespace(uuid.UUID("6f1d9c1e-3a57-5b8e-9d2c-4b7e0a1f2c3d"))
 
@@ -22,9 +22,15 @@ def source_uri(source_id: str) -> str:
     return "/sources/" + quote(source_id, safe="")
 
 
-def delivery_key(mapped_key: str | None, body: bytes) -> str:
-    """The vendor's own delivery id when it sends one, else a hash of the body."""
-    return mapped_key if mapped_key else "sha256:" + hashlib.sha256(body).hexdigest()
+WEBHOOK_ID_HEADER = "webhook-id"
+"""Standard Webhooks' delivery id header."""
+
+
+def delivery_key(request: VerifiedRequest, mapped: Mapped | None) -> str:
+    """The one rule for a delivery's key: the vendor's own id (from the mapping), else a ``webhook-id`` header,
+    else a hash of the body. ``mapped`` is None when the body could not be mapped."""
+    key = (mapped.delivery_key if mapped is not None else None) or request.headers.get(WEBHOOK_ID_HEADER)
+    return key if key else "sha256:" + hashlib.sha256(request.body).hexdigest()
 
 
 def event_id(source_id: str, key: str, index: int) -> str:

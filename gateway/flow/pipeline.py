@@ -57,7 +57,7 @@ def process(source: Source, request: VerifiedRequest, topics: TopicSettings) -> 
                    source=source.id, provider=source.provider, exc_info=exc)
         error = AdapterError("adapter-error", f"{type(exc).__name__} in the {source.provider} adapter")
         return _dead_letter(source, request, topics, error)
-    key = delivery_key(mapped.delivery_key or request.headers.get("webhook-id"), request.body)
+    key = delivery_key(request, mapped)
     events = build_events(request, mapped, key)
     event_ids = [event.id for event in events]
     processed_id = delivery_id(source.id, key)
@@ -75,7 +75,7 @@ def process(source: Source, request: VerifiedRequest, topics: TopicSettings) -> 
 
 
 def _dead_letter(source: Source, request: VerifiedRequest, topics: TopicSettings, exc: AdapterError) -> Processed:
-    key = delivery_key(request.headers.get("webhook-id"), request.body)
+    key = delivery_key(request, None)
     processed_id = delivery_id(source.id, key)
     error = ErrorInfo(reason=exc.reason, detail=exc.detail, position=exc.position)
     meta = _meta(source, request, key, processed_id, "dead-lettered", error=error)

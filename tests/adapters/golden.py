@@ -76,7 +76,7 @@ def actual_output(case: GoldenCase) -> Any:
         mapped = adapter.map(request)
     except AdapterError as exc:
         return {"error": exc.reason}
-    events = build_events(request, mapped, delivery_key(mapped.delivery_key, request.body))
+    events = build_events(request, mapped, delivery_key(request, mapped))
     return msgspec.json.decode(_ENCODER.encode(events))
 
 
