@@ -9,6 +9,7 @@ import msgspec
 
 from adapters._contact import checked_email
 from adapters._decode import decode_payload
+from adapters._fields import field_value
 from adapters._signing import decode_digest, hmac_sha256, signed_by_any
 from adapters._time import UnreadableTime, add_minutes, from_iso, read_event_time, read_iso
 from adapters.base import Adapter, AdapterError, Change, Mapped, SignatureError, VerifiedRequest
@@ -239,12 +240,7 @@ def _guests(guests: list[str], repairs: list[str]) -> list[Attendee]:
 
 
 def _custom_field(field: OncehubCustomField) -> CustomField:
-    value = field.value
-    if isinstance(value, bool):
-        return CustomField(name=field.name, value="true" if value else "false")
-    if isinstance(value, int | float):
-        return CustomField(name=field.name, value=str(value))
-    return CustomField(name=field.name, value=value)
+    return CustomField(name=field.name, value=field_value(field.value))
 
 
 def _cancellation(info: OncehubCancelInfo | None) -> Cancellation | None:

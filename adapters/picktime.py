@@ -8,6 +8,7 @@ import msgspec
 
 from adapters._amount import decimal_amount
 from adapters._decode import decode_payload, parse_embedded_json
+from adapters._fields import field_value
 from adapters._time import UnreadableTime, from_compact_utc, from_epoch_seconds
 from adapters.base import Adapter, AdapterError, Change, Mapped, VerifiedRequest
 from schemas.canonical import (
@@ -214,15 +215,7 @@ def _custom_fields(addnl_fields: str | None, repairs: list[str]) -> list[CustomF
     fields = parse_embedded_json(addnl_fields, "addnl_fields", repairs)
     if not isinstance(fields, dict):
         return []
-    return [CustomField(name=str(name), value=_field_value(value)) for name, value in fields.items()]
-
-
-def _field_value(value: Any) -> str | list[str] | None:
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, list):
-        return [item if isinstance(item, str) else str(item) for item in value]
-    return str(value)
+    return [CustomField(name=str(name), value=field_value(value)) for name, value in fields.items()]
 
 
 ADAPTER = Adapter(name=NAME, map=map_request)
