@@ -6,7 +6,6 @@ import base64
 import hashlib
 import hmac
 import json
-from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -17,9 +16,10 @@ from hypothesis import strategies as st
 from adapters.base import AdapterError, Mapped, SignatureError, SourceContext, VerifiedRequest
 from adapters.schedulingkit import ADAPTER, SchedulingKitSignature, map_request
 from tests.adapters.golden import RECEIVED_AT, GoldenCase, actual_output, golden_cases, run_case, verified_request
+from tests.conftest import SEEDS
 
 CASES = golden_cases("schedulingkit")
-SEED = Path("/work/shared/seeds/schedulingkit-webhooks.txt")
+SEED = SEEDS / "schedulingkit-webhooks.txt"  # ../shared beside the clone, as CI lays it out
 DOCUMENTED_EVENTS = {
     "event.created", "event.updated", "event.cancelled", "event.rescheduled", "event.reminder",
     "event.follow_up", "booking.created", "booking.confirmed", "booking.cancelled",
