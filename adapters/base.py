@@ -105,7 +105,11 @@ DeliveryHeaders = Callable[[bytes, str], dict[str, str]]
 
 @dataclass(frozen=True, slots=True)
 class Adapter:
-    """A registered vendor: its name, its pure mapping, its own signature scheme and the other headers it sends."""
+    """A registered vendor: its name, its pure mapping, the signature scheme it uses and the other headers it sends.
+
+    ``signature`` is a scheme from ``adapters.signatures`` with the vendor's
+    settings (its header name, prefix); None when the vendor does not sign.
+    """
 
     name: str
     map: Callable[[VerifiedRequest], Mapped]

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
 
 import msgspec
 
 from adapters._contact import checked_email
 from adapters._decode import decode_payload
 from adapters._fields import field_value
-from adapters._signing import decode_digest, hmac_sha256, signed_by_any
 from adapters._time import UnreadableTime, add_minutes, from_iso, read_event_time, read_iso
-from adapters.base import Adapter, AdapterError, Change, Mapped, SignatureError, VerifiedRequest
+from adapters.base import Adapter, AdapterError, Change, Mapped, VerifiedRequest
+from adapters.signatures import TimestampedHmac
 from schemas.canonical import (
     Attendee,
     Booking,
@@ -41,6 +40,8 @@ __all__ = ["ADAPTER", "NAME", "SIGNATURE_HEADER", "OncehubSignature", "map_reque
 NAME = "oncehub"
 _ENVELOPE = msgspec.json.Decoder(OncehubEnvelope)
 SIGNATURE_HEADER = "oncehub-signature"
+OncehubSignature = TimestampedHmac(header=SIGNATURE_HEADER)
+"""``Oncehub-Signature: t=<unix>,s=<hex>``: HMAC-SHA256 of ``<t>.<raw body>``, within a tolerance."""
 
 _EVENT_TYPES: dict[str, EventType] = {
     "booking.scheduled": "booking.created",
@@ -67,51 +68,7 @@ _IMPLIED_STATUSES: dict[EventType, BookingStatus] = {
 }
 # OnceHub "users" are the account's hosts, i.e. the booking's owner side.
 _ACTORS = {"user": "owner", "customer": "customer"}
-_TIMESTAMP = re.compile(r"[0-9]{1,12}")
 _COLLAPSED_ID = re.compile(r"[A-Z]{2,5}-[A-Z0-9]+")
-_MALFORMED_HEADER = f"malformed {SIGNATURE_HEADER} header: expected one t=<unix seconds> and s=<hex> values"
-
-
-class OncehubSignature:
-    """``Oncehub-Signature: t=<unix>,s=<hex>``: HMAC-SHA256 of ``<t>.<raw body>``, within a tolerance."""
-
-    def __init__(self, secrets: Sequence[bytes], tolerance_s: int = 300) -> None:
-        self._secrets = tuple(secrets)
-        self._tolerance_s = tolerance_s
-
-    def verify(self, body: bytes, headers: Mapping[str, str], now: float) -> None:
-        """Return if one ``s=`` value signs ``<t>.<body>`` under one secret and ``t`` is near ``now``."""
-        header = headers.get(SIGNATURE_HEADER)
-        if header is None:
-            raise SignatureError(f"missing {SIGNATURE_HEADER} header")
-        timestamp, digests = _parse_signature_header(header)
-        if abs(now - int(timestamp)) > self._tolerance_s:
-            raise SignatureError(f"timestamp outside the {self._tolerance_s} s tolerance")
-        if not signed_by_any(timestamp.encode("ascii") + b"." + body, digests, self._secrets):
-            raise SignatureError("signature does not match")
-
-    def sign(self, body: bytes, now: float) -> dict[str, str]:
-        """The header OnceHub sends: ``t=<now>,s=<hex HMAC of "<t>.<body>">``."""
-        timestamp = str(int(now))
-        digest = hmac_sha256(self._secrets[0], timestamp.encode("ascii") + b"." + body).hex()
-        return {SIGNATURE_HEADER: f"t={timestamp},s={digest}"}
-
-
-def _parse_signature_header(header: str) -> tuple[str, list[bytes]]:
-    timestamps: list[str] = []
-    digests: list[bytes | None] = []
-    for element in header.split(","):
-        prefix, separator, value = element.strip().partition("=")
-        if not separator:
-            raise SignatureError(_MALFORMED_HEADER)
-        if prefix == "t":
-            timestamps.append(value.strip())
-        elif prefix == "s":
-            digests.append(decode_digest(value))
-    readable = [digest for digest in digests if digest is not None]
-    if len(timestamps) != 1 or not _TIMESTAMP.fullmatch(timestamps[0]) or not readable:
-        raise SignatureError(_MALFORMED_HEADER)
-    return timestamps[0], readable
 
 
 def map_request(request: VerifiedRequest) -> Mapped:

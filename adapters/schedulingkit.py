@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -11,9 +10,9 @@ import msgspec
 from adapters._amount import decimal_amount
 from adapters._contact import checked_email
 from adapters._decode import decode_payload
-from adapters._signing import decode_digest, hmac_sha256, signed_by_any
 from adapters._time import UnreadableTime, add_minutes, from_local, read_event_time
-from adapters.base import Adapter, AdapterError, Change, Mapped, SignatureError, VerifiedRequest
+from adapters.base import Adapter, AdapterError, Change, Mapped, VerifiedRequest
+from adapters.signatures import HexHmac
 from schemas.canonical import Booking, BookingStatus, Customer, EventData, EventType, Location, Payment
 from schemas.schedulingkit import (
     SchedulingKitBooking,
@@ -32,6 +31,8 @@ _ENVELOPE = msgspec.json.Decoder(SchedulingKitEnvelope)
 SIGNATURE_HEADER = "x-webhook-signature"
 DELIVERY_HEADER = "x-webhook-delivery-id"
 EVENT_HEADER = "x-webhook-event"
+SchedulingKitSignature = HexHmac(header=SIGNATURE_HEADER, prefix="sha256=", documented="hex or base64")
+"""``X-Webhook-Signature``: HMAC-SHA256 of the raw body, hex (or base64), maybe ``sha256=``."""
 TEST_EVENT = "webhook.test"
 
 _TYPES: dict[str, EventType] = {
@@ -67,32 +68,6 @@ _STATUSES: dict[str, BookingStatus] = {
     "completed": "completed",
     "no_show": "no_show",
 }
-
-
-class SchedulingKitSignature:
-    """``X-Webhook-Signature``: HMAC-SHA256 of the raw body, hex (or base64), maybe ``sha256=``."""
-
-    def __init__(self, secrets: Sequence[bytes], tolerance_s: int) -> None:
-        # No timestamp is signed, so tolerance_s has nothing to bound.
-        self._secrets = tuple(secrets)
-
-    def verify(self, body: bytes, headers: Mapping[str, str], now: float) -> None:
-        """Return if one secret signed ``body``, else raise SignatureError."""
-        sent = headers.get(SIGNATURE_HEADER)
-        if sent is None or not sent.strip():
-            raise SignatureError(f"missing {SIGNATURE_HEADER} header")
-        text = sent.strip()
-        if text[:7].lower() == "sha256=":
-            text = text[7:]
-        digest = decode_digest(text)
-        if digest is None:
-            raise SignatureError(f"malformed {SIGNATURE_HEADER} header: not a hex or base64 SHA-256 digest")
-        if not signed_by_any(body, [digest], self._secrets):
-            raise SignatureError("signature does not match")
-
-    def sign(self, body: bytes, now: float) -> dict[str, str]:
-        """The header SchedulingKit sends: the hex HMAC of the body."""
-        return {SIGNATURE_HEADER: hmac_sha256(self._secrets[0], body).hex()}
 
 
 def delivery_headers(body: bytes, delivery_id: str) -> dict[str, str]:

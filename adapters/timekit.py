@@ -31,7 +31,6 @@ the contract is silent, the choices made here are:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -40,9 +39,9 @@ import msgspec
 from adapters._contact import checked_email
 from adapters._decode import decode_payload, parse_embedded_json
 from adapters._fields import field_value
-from adapters._signing import decode_digest, hmac_sha256, signed_by_any
 from adapters._time import UnreadableTime, from_iso, read_iso
-from adapters.base import Adapter, AdapterError, Change, Mapped, SignatureError, VerifiedRequest
+from adapters.base import Adapter, AdapterError, Change, Mapped, VerifiedRequest
+from adapters.signatures import HexHmac
 from schemas.canonical import (
     Attendee,
     Booking,
@@ -62,6 +61,8 @@ __all__ = ["ADAPTER", "NAME", "SIGNATURE_HEADER", "TimekitSignature", "map_reque
 NAME = "timekit"
 _BOOKING = msgspec.json.Decoder(TimekitBooking)
 SIGNATURE_HEADER = "x-timekit-signature"
+TimekitSignature = HexHmac(header=SIGNATURE_HEADER)
+"""The hex HMAC-SHA256 of the raw body under the app's secret, no timestamp."""
 
 
 class _Transition(NamedTuple):
@@ -86,29 +87,6 @@ _TRANSITIONS: dict[str, _Transition] = {
     "unpaid": _Transition("payment.failed", "cancelled", Cancellation(reason="unpaid"), paid=False),
 }
 _PENDING_FIRST_GRAPHS = ("confirm_decline", "reservation")
-
-
-class TimekitSignature:
-    """``x-timekit-signature``: hex HMAC-SHA256 of the raw body under the app's secret, no timestamp."""
-
-    def __init__(self, secrets: Sequence[bytes], tolerance_s: int) -> None:
-        # tolerance_s is part of the factory signature; Timekit signs no timestamp to check it against.
-        self._secrets = tuple(secrets)
-
-    def verify(self, body: bytes, headers: Mapping[str, str], now: float) -> None:
-        """Return if the header is the HMAC of ``body`` under one of the secrets, else raise SignatureError."""
-        header = headers.get(SIGNATURE_HEADER, "").strip()
-        if not header:
-            raise SignatureError(f"missing {SIGNATURE_HEADER} header")
-        digest = decode_digest(header)
-        if digest is None:
-            raise SignatureError(f"malformed {SIGNATURE_HEADER} header: not a hex SHA-256 digest")
-        if not signed_by_any(body, [digest], self._secrets):
-            raise SignatureError("signature does not match")
-
-    def sign(self, body: bytes, now: float) -> dict[str, str]:
-        """The header Timekit sends: the hex HMAC of the body."""
-        return {SIGNATURE_HEADER: hmac_sha256(self._secrets[0], body).hex()}
 
 
 def map_request(request: VerifiedRequest) -> Mapped:

@@ -1,0 +1,67 @@
+"""Signature schemes apart from vendors: the registry by name, sign and verify agreeing, rotation, tolerance."""
+
+from __future__ import annotations
+
+import pytest
+
+from adapters import ADAPTERS
+from adapters.base import SignatureError
+from adapters.signatures import SCHEMES, HexHmac, HmacScheme, TimestampedHmac
+
+NOW = 1_700_000_000.0
+BODY = b'{"id": "b-1"}'
+CONFIGURED: dict[str, HmacScheme] = {
+    "hex-hmac": HexHmac(header="x-sig", prefix="sha256="),
+    "timestamped-hmac": TimestampedHmac(header="x-sig"),
+}
+
+
+def test_registry_names_every_scheme_once() -> None:
+    """SCHEMES maps each scheme's name to its class, and a test case covers each."""
+    assert {name: scheme.name for name, scheme in SCHEMES.items()} == {name: name for name in SCHEMES}
+    assert set(CONFIGURED) == set(SCHEMES)
+    assert all(isinstance(CONFIGURED[name], SCHEMES[name]) for name in SCHEMES)
+
+
+def test_every_signing_vendor_names_a_registered_scheme() -> None:
+    """An adapter's signature is a registered scheme with the vendor's settings, not code of its own."""
+    signing = {name: adapter.signature for name, adapter in ADAPTERS.items() if adapter.signature is not None}
+    assert signing
+    for scheme in signing.values():
+        assert isinstance(scheme, HmacScheme) and SCHEMES[scheme.name] is type(scheme)
+
+
+@pytest.mark.parametrize("name", sorted(CONFIGURED))
+def test_sign_then_verify_under_any_rotated_secret(name: str) -> None:
+    """What ``sign`` sends with either of two secrets, ``verify`` with both accepts."""
+    for secrets in ((b"new", b"old"), (b"old", b"new")):
+        headers = CONFIGURED[name]([secrets[0]], 300).sign(BODY, NOW)
+        CONFIGURED[name]([b"old", b"new"], 300).verify(BODY, headers, NOW)
+
+
+@pytest.mark.parametrize("name", sorted(CONFIGURED))
+def test_verify_refuses_another_secret_or_body(name: str) -> None:
+    """A digest under a secret not configured, or over other bytes, does not match."""
+    headers = CONFIGURED[name]([b"other"], 300).sign(BODY, NOW)
+    with pytest.raises(SignatureError, match="signature does not match"):
+        CONFIGURED[name]([b"mine"], 300).verify(BODY, headers, NOW)
+    with pytest.raises(SignatureError, match="signature does not match"):
+        CONFIGURED[name]([b"other"], 300).verify(BODY + b" ", headers, NOW)
+
+
+def test_hex_prefix_is_read_in_any_case() -> None:
+    """A configured prefix is dropped however it is cased; without one configured it is malformed."""
+    digest = HexHmac(header="x-sig")([b"k"], 0).sign(BODY, NOW)["x-sig"]
+    HexHmac(header="x-sig", prefix="sha256=")([b"k"], 0).verify(BODY, {"x-sig": "SHA256=" + digest}, NOW)
+    with pytest.raises(SignatureError, match="malformed x-sig header: not a hex SHA-256 digest"):
+        HexHmac(header="x-sig")([b"k"], 0).verify(BODY, {"x-sig": "sha256=" + digest}, NOW)
+
+
+def test_timestamped_keys_and_tolerance_are_settings() -> None:
+    """Other key names are signed and read; a timestamp beyond ``tolerance_s`` is refused."""
+    scheme = TimestampedHmac(header="x-sig", timestamp_key="ts", signature_key="v1")([b"k"], 60)
+    headers = scheme.sign(BODY, NOW)
+    assert headers["x-sig"].startswith(f"ts={int(NOW)},v1=")
+    scheme.verify(BODY, headers, NOW + 60)
+    with pytest.raises(SignatureError, match="timestamp outside the 60 s tolerance"):
+        scheme.verify(BODY, headers, NOW + 61)
