@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Literal, Protocol
 
 import msgspec
 
@@ -115,3 +115,10 @@ class Adapter:
     map: Callable[[VerifiedRequest], Mapped]
     signature: SignatureSchemeFactory | None = None
     delivery_headers: DeliveryHeaders | None = None
+    needs_timezone: bool = False
+    """The vendor sends local times, so its sources set ``timezone`` (dev, deploy and test configs do)."""
+
+    @property
+    def default_auth(self) -> Literal["hmac", "token"]:
+        """How a source of this vendor authenticates unless told otherwise: its signature, else a token."""
+        return "hmac" if self.signature is not None else "token"

@@ -248,4 +248,6 @@ def _payment(payment: SchedulingKitPayment | None, repairs: list[str]) -> Paymen
     )
 
 
-ADAPTER = Adapter(name=NAME, map=map_request, signature=SchedulingKitSignature, delivery_headers=delivery_headers)
+ADAPTER = Adapter(
+    name=NAME, map=map_request, signature=SchedulingKitSignature, delivery_headers=delivery_headers, needs_timezone=True
+)

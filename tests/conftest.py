@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
+from adapters import ADAPTERS
 from gateway.config import TopicSettings
 from gateway.kafka.broker import EmbeddedBroker, free_port
 from gateway.kafka.topics import ensure_topics
@@ -26,12 +27,13 @@ SEEDS = ROOT.parent / "shared" / "seeds"
 TOKEN = "test-picktime-token"
 ROTATED_TOKEN = "test-picktime-token-next"
 BASIC = "vendor:s3cret-pass"
+TEST_TIMEZONE = "Europe/Berlin"
+"""The ``timezone`` of every test source whose vendor sends local times (``Adapter.needs_timezone``)."""
 VENDOR_SECRETS = {
-    "timekit": ("tk-old-secret", "tk-new-secret"),
-    "oncehub": ("oh-secret",),
-    "schedulingkit": ("sk-secret",),
-    "appointlet": ("al-token",),
+    vendor: (TOKEN, ROTATED_TOKEN) if vendor == "picktime" else (f"test-{vendor}-secret", f"test-{vendor}-secret-next")
+    for vendor in sorted(ADAPTERS)
 }
+"""Every registered vendor's secrets (a second one to rotate to), for its source and its ``-fuzz`` source."""
 MAX_BODY_BYTES = 65_536
 TOPICS = TopicSettings()
 
@@ -59,7 +61,7 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedBroker]
 def gateway_config(
     bootstrap: str, port: int, spool: Path, *, ack_timeout_ms: int = 1000, spool_max_bytes: int = 1 << 30
 ) -> str:
-    """The test configuration: one source per auth scheme and vendor."""
+    """The test configuration: sources per auth scheme, and two (``<vendor>``, ``<vendor>-fuzz``) per registered vendor."""
     return f"""
 [server]
 host = "127.0.0.1"
@@ -78,11 +80,6 @@ max_bytes = {spool_max_bytes}
 [log]
 level = "info"
 [[sources]]
-id = "picktime"
-provider = "picktime"
-auth = "token"
-secrets = ["{TOKEN}", "{ROTATED_TOKEN}"]
-[[sources]]
 id = "picktime-e2e"
 provider = "picktime"
 auth = "token"
@@ -97,38 +94,20 @@ id = "picktime-basic"
 provider = "picktime"
 auth = "basic"
 secret = "{BASIC}"
+""" + "".join(vendor_source(vendor, vendor) + vendor_source(vendor, f"{vendor}-fuzz") for vendor in sorted(ADAPTERS))
+
+
+def vendor_source(vendor: str, source_id: str) -> str:
+    """A test source for a registered vendor, as its adapter declares it: default auth, time zone if it needs one."""
+    adapter = ADAPTERS[vendor]
+    timezone = f'timezone = "{TEST_TIMEZONE}"\n' if adapter.needs_timezone else ""
+    return f"""
 [[sources]]
-id = "timekit"
-provider = "timekit"
-auth = "hmac"
-secrets = {list(VENDOR_SECRETS["timekit"])!r}
-[[sources]]
-id = "oncehub"
-provider = "oncehub"
-auth = "hmac"
-secrets = {list(VENDOR_SECRETS["oncehub"])!r}
-signature_tolerance_s = 300
-[[sources]]
-id = "schedulingkit"
-provider = "schedulingkit"
-auth = "hmac"
-secrets = {list(VENDOR_SECRETS["schedulingkit"])!r}
-timezone = "Europe/Berlin"
-[[sources]]
-id = "appointlet"
-provider = "appointlet"
-auth = "token"
-secrets = {list(VENDOR_SECRETS["appointlet"])!r}
-""" + "".join(
-        f"""
-[[sources]]
-id = "{vendor}-fuzz"
+id = "{source_id}"
 provider = "{vendor}"
-auth = "{'hmac' if vendor in ('timekit', 'oncehub', 'schedulingkit') else 'token'}"
-secrets = {list(VENDOR_SECRETS.get(vendor, (TOKEN,)))!r}
-"""
-        for vendor in ("picktime", *VENDOR_SECRETS)
-    )
+auth = "{adapter.default_auth}"
+secrets = {list(VENDOR_SECRETS[vendor])!r}
+{timezone}"""
 
 
 class GatewayProcess:

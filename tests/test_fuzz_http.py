@@ -9,14 +9,15 @@ import msgspec
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from adapters import ADAPTERS
 from gateway.kafka.broker import EmbeddedBroker
 from gateway.kafka.records import META_HEADER, DeliveryMeta
 from tests.adapters.golden import golden_cases
-from tests.conftest import TOKEN, TOPICS, GatewayProcess
+from tests.conftest import TOPICS, GatewayProcess
 from tests.kafka import Record, header, read_until
 from tests.test_vendors_http import signed_headers
 
-VENDORS = ("picktime", "timekit", "oncehub", "schedulingkit", "appointlet")
+VENDORS = sorted(ADAPTERS)
 SAMPLES = [case.body_path.read_bytes() for vendor in VENDORS for case in golden_cases(vendor)
            if not case.name.startswith("error_")]
 
@@ -39,12 +40,6 @@ json_values = st.recursive(
 BODIES = st.binary(max_size=1500) | mutated_sample() | json_values.map(msgspec.json.encode)
 
 
-def _headers(vendor: str, body: bytes) -> dict[str, str]:
-    if vendor == "picktime":
-        return {"Authorization": f"Bearer {TOKEN}"}
-    return signed_headers(vendor, body)
-
-
 def test_authenticated_garbage_is_answered_and_kept(
     client: httpx.Client, broker: EmbeddedBroker, gateway: GatewayProcess
 ) -> None:
@@ -58,7 +53,7 @@ def test_authenticated_garbage_is_answered_and_kept(
     def post(vendor: str, body: bytes) -> None:
         # Sources of its own: a mutated sample that keeps the vendor's delivery id is, rightly,
         # the same delivery, and must not stand in for the real sample in other tests.
-        response = client.post(f"/webhooks/{vendor}/{vendor}-fuzz", content=body, headers=_headers(vendor, body))
+        response = client.post(f"/webhooks/{vendor}/{vendor}-fuzz", content=body, headers=signed_headers(vendor, body))
         statuses.add(response.status_code)
         assert response.status_code in (200, 202, 422), response.text
         document = response.json()

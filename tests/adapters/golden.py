@@ -10,17 +10,17 @@ review the diff.
 
 from __future__ import annotations
 
-import importlib
 import os
 from pathlib import Path
 from typing import Any
 
 import msgspec
 
-from adapters.base import Adapter, AdapterError, SourceContext, VerifiedRequest
+from adapters import ADAPTERS
+from adapters.base import AdapterError, SourceContext, VerifiedRequest
 from gateway.flow.envelope import build_events, delivery_key
 
-__all__ = ["RECEIVED_AT", "GoldenCase", "RequestExtras", "golden_cases", "run_case"]
+__all__ = ["ALL_CASES", "RECEIVED_AT", "GoldenCase", "RequestExtras", "golden_cases", "run_case"]
 
 TESTDATA = Path(__file__).parent / "testdata"
 RECEIVED_AT = "2026-01-02T03:04:05Z"
@@ -55,6 +55,10 @@ def golden_cases(vendor: str) -> list[GoldenCase]:
     return [GoldenCase(vendor=vendor, name=p.stem, body_path=p) for p in bodies]
 
 
+ALL_CASES = [case for vendor in sorted(ADAPTERS) for case in golden_cases(vendor)]
+"""Every registered vendor's cases: what tests/adapters/test_golden.py runs."""
+
+
 def verified_request(case: GoldenCase) -> VerifiedRequest:
     """The request a case stands for, as the gateway would hand it to the adapter."""
     extras = RequestExtras()
@@ -70,7 +74,7 @@ def verified_request(case: GoldenCase) -> VerifiedRequest:
 
 def actual_output(case: GoldenCase) -> Any:
     """The CloudEvents (as plain JSON values) or the error the adapter gives for a case."""
-    adapter: Adapter = importlib.import_module(f"adapters.{case.vendor}").ADAPTER
+    adapter = ADAPTERS[case.vendor]
     request = verified_request(case)
     try:
         mapped = adapter.map(request)

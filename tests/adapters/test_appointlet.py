@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from adapters.appointlet import ADAPTER, map_request
 from adapters.base import AdapterError, Mapped, SourceContext, VerifiedRequest
-from tests.adapters.golden import RECEIVED_AT, GoldenCase, actual_output, golden_cases, run_case, verified_request
+from tests.adapters.golden import RECEIVED_AT, GoldenCase, actual_output, golden_cases, verified_request
 
 CASES = golden_cases("appointlet")
 SEEDS = [case for case in CASES if case.name.startswith("seed_")]
@@ -30,12 +30,6 @@ def _error(name: str) -> AdapterError:
     with pytest.raises(AdapterError) as caught:
         map_request(verified_request(_case(name)))
     return caught.value
-
-
-@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
-def test_golden(case: GoldenCase) -> None:
-    """Each body maps to exactly the CloudEvents (or error) in its expected file."""
-    run_case(case)
 
 
 def test_seed_folder_holds_both_documented_bodies() -> None:

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from adapters.base import AdapterError, Mapped, SignatureError, SourceContext, VerifiedRequest
 from adapters.schedulingkit import ADAPTER, SchedulingKitSignature, map_request
-from tests.adapters.golden import RECEIVED_AT, GoldenCase, actual_output, golden_cases, run_case, verified_request
+from tests.adapters.golden import RECEIVED_AT, GoldenCase, actual_output, golden_cases, verified_request
 from tests.conftest import SEEDS
 
 CASES = golden_cases("schedulingkit")
@@ -47,12 +47,6 @@ def _document(case: GoldenCase) -> Any:
 def _request(body: bytes, timezone: str | None = "Europe/Berlin", **headers: str) -> VerifiedRequest:
     source = SourceContext(id="schedulingkit", provider="schedulingkit", timezone=timezone)
     return VerifiedRequest(body=body, headers=headers, source=source, received_at=RECEIVED_AT)
-
-
-@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
-def test_golden(case: GoldenCase) -> None:
-    """Each body maps to exactly the CloudEvents (or error) in its expected file."""
-    run_case(case)
 
 
 def test_seed_cases_are_the_documented_sample_byte_for_byte() -> None:

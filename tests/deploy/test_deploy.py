@@ -17,6 +17,7 @@ import yaml
 from starlette.applications import Starlette
 from starlette.routing import Match
 
+from adapters import ADAPTERS
 from gateway.config import Config, load_config
 from gateway.http.app import create_app
 from gateway.ops.metrics import METRIC_NAMES, Metrics
@@ -211,6 +212,17 @@ def test_example_config_is_accepted(config: Config) -> None:
     assert all(source.secret is None and not source.secrets for source in config.sources), "secrets belong in env"
 
 
+def test_example_config_serves_every_registered_vendor(config: Config) -> None:
+    """One source per registered vendor, as its adapter declares it; ConfigMap, compose and Secret follow this file."""
+    sources = {source.provider: source for source in config.sources}
+    assert set(sources) == set(ADAPTERS) and len(config.sources) == len(ADAPTERS)
+    for vendor, adapter in ADAPTERS.items():
+        source = sources[vendor]
+        kind = "SECRET" if adapter.default_auth == "hmac" else "TOKEN"
+        assert (source.id, source.auth, source.secret_env) == (vendor, adapter.default_auth, f"{vendor.upper()}_{kind}")
+        assert (source.timezone is not None) == adapter.needs_timezone, vendor
+
+
 def test_health_routes_exist(app: Starlette) -> None:
     """The app the deploy files point their probes at serves GET /healthz and GET /readyz."""
     assert _serves(app, "GET", "/healthz") and _serves(app, "GET", "/readyz")
@@ -329,8 +341,8 @@ def test_compose_gateway_mounts_config_and_spool(compose: Doc, config: Config) -
 
 
 def test_compose_gateway_has_every_source_secret(compose: Doc) -> None:
-    """Every secret_env the example config names is set in the gateway's environment."""
-    assert set(_secret_env(EXAMPLE_CONFIG.read_text())) <= set(compose["gateway"]["environment"])
+    """Every secret_env the example config names, and nothing else, is set in the gateway's environment."""
+    assert set(_secret_env(EXAMPLE_CONFIG.read_text())) == set(compose["gateway"]["environment"])
 
 
 def test_compose_prometheus_loads_the_alert_rules(compose: Doc) -> None:
@@ -378,10 +390,10 @@ def test_k8s_configmap_config_is_accepted(k8s_config: Config, config: Config) ->
 
 
 def test_k8s_secret_holds_every_source_secret() -> None:
-    """The Secret has a key for every secret_env of the ConfigMap's config, and the Deployment loads it."""
+    """The Secret has a key for each secret_env of the ConfigMap's config (and no other), and the Deployment loads it."""
     secret = _k8s("Secret")
     wanted = set(_secret_env(_k8s("ConfigMap")["data"]["gateway.toml"]))
-    assert wanted <= set(secret["stringData"])
+    assert wanted == set(secret["stringData"])
     assert {"secretRef": {"name": secret["metadata"]["name"]}} in _container()["envFrom"]
     assert "replace me" in (K8S / "secret.yaml").read_text().lower()
 
