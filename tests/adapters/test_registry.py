@@ -64,3 +64,9 @@ def test_readme_has_a_section_per_vendor(vendor: str) -> None:
     """Each registered vendor has its ``### <Vendor>`` section under ``## Vendors``."""
     headings = re.findall(r"^### (.+?)\s*$", (ROOT / "README.md").read_text(), flags=re.MULTILINE)
     assert vendor in {heading.lower() for heading in headings}
+
+
+def test_readme_opening_names_every_vendor() -> None:
+    """The README's first paragraph, which says what the gateway is for, names every registered vendor."""
+    opening = (ROOT / "README.md").read_text().split("\n\n", 2)[1].lower()
+    assert all(vendor in opening for vendor in VENDORS)
