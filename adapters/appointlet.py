@@ -12,8 +12,8 @@ import msgspec
 from adapters._amount import UnreadableAmount, parse_decimal
 from adapters._decode import decode_payload
 from adapters._fields import field_value
-from adapters._time import read_event_time, read_iso
 from adapters.base import Adapter, AdapterError, Change, Mapped, VerifiedRequest
+from adapters.times import read_event_time, read_iso
 from schemas.appointlet import (
     AppointletAttendee,
     AppointletBooking,

@@ -9,9 +9,9 @@ import msgspec
 from adapters._contact import checked_email
 from adapters._decode import decode_payload
 from adapters._fields import field_value
-from adapters._time import UnreadableTime, add_minutes, from_iso, read_event_time, read_iso
 from adapters.base import Adapter, AdapterError, Change, Mapped, VerifiedRequest
 from adapters.signatures import TimestampedHmac
+from adapters.times import UnreadableTime, add_minutes, from_iso, read_event_time, read_iso
 from schemas.canonical import (
     Attendee,
     Booking,

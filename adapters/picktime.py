@@ -9,8 +9,8 @@ import msgspec
 from adapters._amount import decimal_amount
 from adapters._decode import decode_payload, parse_embedded_json
 from adapters._fields import field_value
-from adapters._time import UnreadableTime, from_compact_utc, from_epoch_seconds
 from adapters.base import Adapter, AdapterError, Change, Mapped, VerifiedRequest
+from adapters.times import UnreadableTime, from_compact_utc, from_epoch_seconds
 from schemas.canonical import (
     Attendee,
     Booking,

@@ -10,9 +10,9 @@ import msgspec
 from adapters._amount import decimal_amount
 from adapters._contact import checked_email
 from adapters._decode import decode_payload
-from adapters._time import UnreadableTime, add_minutes, from_local, read_event_time
 from adapters.base import Adapter, AdapterError, Change, Mapped, VerifiedRequest
 from adapters.signatures import HexHmac
+from adapters.times import UnreadableTime, add_minutes, from_local, read_event_time
 from schemas.canonical import Booking, BookingStatus, Customer, EventData, EventType, Location, Payment
 from schemas.schedulingkit import (
     SchedulingKitBooking,

@@ -39,9 +39,9 @@ import msgspec
 from adapters._contact import checked_email
 from adapters._decode import decode_payload, parse_embedded_json
 from adapters._fields import field_value
-from adapters._time import UnreadableTime, from_iso, read_iso
 from adapters.base import Adapter, AdapterError, Change, Mapped, VerifiedRequest
 from adapters.signatures import HexHmac
+from adapters.times import UnreadableTime, from_iso, read_iso
 from schemas.canonical import (
     Attendee,
     Booking,

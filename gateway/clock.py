@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from adapters._time import from_epoch_seconds
+from adapters.times import from_epoch_seconds
 
 __all__ = ["log_timestamp", "received_at_text"]
 

@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import msgspec
 
 from adapters import ADAPTERS
-from adapters._time import format_utc
 from adapters.base import Adapter, AdapterError, SourceContext, VerifiedRequest
+from adapters.times import format_utc
 from gateway.commands import EXIT_FAILURE, EXIT_OK, Command
 from gateway.commands._positions import SyntaxProblem, line_column, syntax_problem
 from gateway.flow.envelope import build_events, delivery_key

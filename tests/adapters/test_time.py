@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from adapters._time import UnreadableTime, format_utc, from_epoch_seconds
+from adapters.times import UnreadableTime, format_utc, from_epoch_seconds
 
 _FIRST = -62_135_596_800  # 0001-01-01T00:00:00Z
 _LAST = 253_402_300_799  # 9999-12-31T23:59:59Z

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from hypothesis import given
 from hypothesis import strategies as st
 
-from adapters._time import format_utc
+from adapters.times import format_utc
 from gateway.clock import log_timestamp, received_at_text
 
 _MOMENTS = st.one_of(

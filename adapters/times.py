@@ -1,4 +1,4 @@
-"""Reading vendors' timestamps into RFC 3339 UTC strings."""
+"""Canonical time text, public to the whole gateway: vendors' timestamps read into RFC 3339 UTC, and the one formatter."""
 
 from __future__ import annotations
 
