@@ -15,6 +15,7 @@ __all__ = [
     "AdapterError",
     "Change",
     "DeliveryHeaders",
+    "ErrorReason",
     "Mapped",
     "SignatureError",
     "SignatureScheme",
@@ -62,16 +63,20 @@ class Mapped(msgspec.Struct, frozen=True, kw_only=True):
     note: str | None = None
 
 
+ErrorReason = Literal["malformed-json", "invalid-payload", "unsupported-event", "adapter-error"]
+"""Why a payload could not be mapped: the stable slug of an AdapterError, a dead letter, a 422."""
+
+
 class AdapterError(Exception):
     """A payload that cannot be parsed, repaired or mapped.
 
     ``reason`` is a stable machine-readable slug (``malformed-json``,
-    ``invalid-payload``, ``unsupported-event``); ``detail`` is for people and
+    ``invalid-payload``, ``unsupported-event``, ``adapter-error``); ``detail`` is for people and
     keeps msgspec's ``$.path`` text unchanged; ``position`` is the byte offset
     of a syntax error when there is one.
     """
 
-    def __init__(self, reason: str, detail: str, *, position: int | None = None) -> None:
+    def __init__(self, reason: ErrorReason, detail: str, *, position: int | None = None) -> None:
         super().__init__(f"{reason}: {detail}")
         self.reason = reason
         self.detail = detail

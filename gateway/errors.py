@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from adapters.base import ErrorReason
+from gateway.types import Problem
+
 __all__ = [
     "PROBLEM_TYPE_BASE",
     "AuthenticationError",
@@ -21,7 +24,7 @@ class GatewayError(Exception):
     """Base of every error a sender can cause: rendered as ``application/problem+json``."""
 
     status_code: ClassVar[int] = 400
-    problem: ClassVar[str] = "bad-request"
+    problem: ClassVar[Problem] = "bad-request"
     title: ClassVar[str] = "Bad request"
     delivery_id: str | None = None
 
@@ -71,7 +74,7 @@ class PayloadError(GatewayError):
     problem = "unprocessable-payload"
     title = "Payload cannot be processed"
 
-    def __init__(self, reason: str, detail: str, *, delivery_id: str, position: int | None = None) -> None:
+    def __init__(self, reason: ErrorReason, detail: str, *, delivery_id: str, position: int | None = None) -> None:
         super().__init__(detail)
         self.reason = reason
         self.delivery_id = delivery_id

@@ -14,6 +14,7 @@ from gateway.flow.sources import Source
 from gateway.ids import Uuid5Namespace
 from gateway.kafka.records import DeliveryMeta, ErrorInfo, archive_record, canonical_records, safe_headers
 from gateway.outbound import OutboundRecord
+from gateway.types import Outcome
 
 __all__ = ["Processed", "delivery_id", "process"]
 
@@ -33,11 +34,11 @@ class Processed(msgspec.Struct, frozen=True, kw_only=True):
     error: ErrorInfo | None = None
 
     @property
-    def outcome(self) -> str:
+    def outcome(self) -> Outcome:
         return "dead-lettered" if self.error is not None else _outcome(self.event_ids)
 
 
-def _outcome(event_ids: list[str]) -> str:
+def _outcome(event_ids: list[str]) -> Outcome:
     return "accepted" if event_ids else "ignored"
 
 
@@ -93,7 +94,7 @@ def _meta(
     request: VerifiedRequest,
     key: str,
     processed_id: str,
-    outcome: str,
+    outcome: Outcome,
     *,
     event_ids: list[str] | None = None,
     error: ErrorInfo | None = None,

@@ -23,13 +23,14 @@ from gateway.flow.envelope import event_id
 from gateway.flow.pipeline import Processed, delivery_id, process
 from gateway.flow.sources import Source, SourceTable
 from gateway.http.problems import gateway_problem, http_problem, internal_error_problem
-from gateway.kafka.delivery import Deliverer
+from gateway.kafka.delivery import Delivered, Deliverer
 from gateway.ops.logging import log_request
 from gateway.ops.metrics import UNKNOWN_LABEL, Metrics
 from gateway.outbound import OutboundRecord
 from gateway.storage.dedupe import DedupeStore
 from gateway.storage.keylocks import KeyedLocks
 from gateway.storage.spool import SpoolFullError
+from gateway.types import Outcome
 
 __all__ = ["WEBHOOK_PREFIX", "Accepted", "WebhookEndpoint"]
 
@@ -108,7 +109,7 @@ class WebhookEndpoint:
                     "headers": [(b"content-type", _JSON), (b"content-length", b"%d" % len(body))]})
         await send({"type": "http.response.body", "body": body})
 
-    async def _handle(self, scope: Scope, receive: Receive, source: Source) -> tuple[Accepted, int, str]:
+    async def _handle(self, scope: Scope, receive: Receive, source: Source) -> tuple[Accepted, int, Outcome]:
         headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
         query_string: bytes = scope["query_string"]
         query = dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)) if query_string else _NO_QUERY
@@ -151,21 +152,21 @@ class WebhookEndpoint:
             chunks.append(chunk)
             message = await receive()
 
-    async def _deliver(self, records: Sequence[OutboundRecord]) -> bool:
-        """Deliver (True when spooled); a full spool is the sender's 503."""
+    async def _deliver(self, records: Sequence[OutboundRecord]) -> Delivered:
+        """Deliver, acknowledged or spooled; a full spool is the sender's 503."""
         try:
             return await self._deliverer.deliver(records)
         except SpoolFullError as exc:
             raise NoRoomError(exc.detail, retry_after_s=exc.retry_after_s) from None
 
-    async def _deliver_once(self, source: Source, processed: Processed) -> tuple[Accepted, int, str]:
+    async def _deliver_once(self, source: Source, processed: Processed) -> tuple[Accepted, int, Outcome]:
         """Deliver unless this delivery was seen within the window; concurrent repeats wait for the first."""
         async with self._locks.hold((source.id, processed.delivery_key)):
             first_events = self._dedupe.seen(source.id, processed.delivery_key)
             if first_events is not None:
                 self._metrics.duplicates.labels(source.provider, source.id).inc()
                 return _first_answer(source.id, processed.delivery_key, first_events), 200, "duplicate"
-            spooled = await self._deliver(processed.records)
+            spooled = await self._deliver(processed.records) == "spooled"
             self._dedupe.remember(source.id, processed.delivery_key, len(processed.event_ids))
         self._metrics.events_published(source.provider, processed.event_types)
         accepted = Accepted(
@@ -181,7 +182,7 @@ class WebhookEndpoint:
         source_id: str,
         delivery: str | None,
         status: int,
-        outcome: str,
+        outcome: Outcome,
         events: int,
     ) -> None:
         """Count the request and log its one line."""

@@ -15,6 +15,7 @@ import asyncio
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import structlog
 
@@ -23,7 +24,10 @@ from gateway.ops.metrics import Metrics
 from gateway.outbound import OutboundRecord
 from gateway.storage.spool import Spool, SpooledBatch
 
-__all__ = ["Deliverer"]
+__all__ = ["Delivered", "Deliverer"]
+
+Delivered = Literal["acked", "spooled"]
+"""Where ``deliver`` left the records: acknowledged by the broker, or in the spool for the relay."""
 
 _log = structlog.get_logger("gateway.kafka.delivery")
 _RELAY_BATCHES = 256
@@ -95,8 +99,8 @@ class Deliverer:
             self._wake.set()
             await asyncio.sleep(0.05)
 
-    async def deliver(self, records: Sequence[OutboundRecord]) -> bool:
-        """Return once the records are acknowledged (False) or spooled (True); SpoolFullError otherwise."""
+    async def deliver(self, records: Sequence[OutboundRecord]) -> Delivered:
+        """Return once the records are acknowledged or spooled; SpoolFullError otherwise."""
         batches: list[PendingBatch] = []
         if self.spool.is_empty and not self._in_flight and self.publisher.connected:
             try:
@@ -105,13 +109,13 @@ class Deliverer:
                 _log.warning("records not queued; spooling", error=type(exc).__name__)
             else:
                 if await _acked_in_time(batches):
-                    return False
+                    return "acked"
         seq, size = await self.spool.append(records)
         self._update_spool_metrics()
         if any(not batch.acked.done() for batch in batches):
             self._in_flight.append(_InFlight(seq, size, batches))
         self._wake.set()
-        return True
+        return "spooled"
 
     def _batch_outcome(self, batch: PendingBatch, outcome: BatchOutcome) -> None:
         """The publisher's report on one batch (shared by many requests): metrics, and a warning when it failed."""

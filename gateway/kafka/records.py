@@ -7,7 +7,9 @@ from collections.abc import Mapping, Sequence
 
 import msgspec
 
+from adapters.base import ErrorReason
 from gateway.outbound import OutboundRecord
+from gateway.types import Outcome
 from schemas.canonical import SPECVERSION, CloudEvent
 
 __all__ = [
@@ -32,7 +34,7 @@ _SPECVERSION = SPECVERSION.encode()
 class ErrorInfo(msgspec.Struct, frozen=True, kw_only=True):
     """Why a request could not be turned into canonical events (machine-readable)."""
 
-    reason: str
+    reason: ErrorReason
     detail: str
     position: int | None = None
 
@@ -48,7 +50,7 @@ class DeliveryMeta(msgspec.Struct, frozen=True, kw_only=True):
     delivery_id: str
     delivery_key: str
     received_at: str
-    outcome: str
+    outcome: Outcome
     headers: dict[str, str]
     event_ids: list[str] = []
     error: ErrorInfo | None = None

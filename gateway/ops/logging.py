@@ -22,6 +22,7 @@ import msgspec
 import structlog
 
 from gateway.clock import log_timestamp
+from gateway.types import Outcome
 
 __all__ = ["LineSink", "configure_logging", "log_request"]
 
@@ -36,7 +37,7 @@ class RequestLine(msgspec.Struct, frozen=True, kw_only=True):
     source: str
     provider: str
     delivery_id: str | None
-    outcome: str
+    outcome: Outcome
     status: int
     events: int
     duration_ms: float
@@ -114,7 +115,7 @@ def configure_logging(level: str = "info") -> None:
 
 
 def log_request(
-    source: str, provider: str, delivery_id: str | None, outcome: str, status: int, events: int, seconds: float
+    source: str, provider: str, delivery_id: str | None, outcome: Outcome, status: int, events: int, seconds: float
 ) -> None:
     """Write the request's line (level info), unless the configured level is above info."""
     if not _Sink.requests_wanted:

@@ -14,6 +14,8 @@ from typing import TypeVar
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics, multiprocess
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 
+from gateway.types import Outcome
+
 __all__ = ["CONTENT_TYPE_LATEST", "METRIC_NAMES", "MULTIPROCESS_DIR_ENV", "Metrics", "UNKNOWN_LABEL"]
 
 MULTIPROCESS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -99,7 +101,7 @@ class Metrics:
         self._request_timers: dict[tuple[str, ...], Histogram] = {}
         self._event_counters: dict[tuple[str, ...], Counter] = {}
 
-    def request_done(self, provider: str, source: str, outcome: str, seconds: float) -> None:
+    def request_done(self, provider: str, source: str, outcome: Outcome, seconds: float) -> None:
         """Count one answered request and its duration."""
         _child(self._request_counters, self.requests, provider, source, outcome).inc()
         _child(self._request_timers, self.request_duration, provider, source).observe(seconds)
