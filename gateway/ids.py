@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 
-__all__ = ["Uuid5Namespace", "uuid5_text"]
+__all__ = ["Uuid5Namespace"]
 
 _VARIANT = "89ab"
 """The hex digit of byte 8's high nibble once the RFC variant bits (10xx) are set, by its low two bits."""
@@ -24,11 +24,6 @@ class Uuid5Namespace:
         digest = self._hashed.copy()
         digest.update(name.encode())
         return _uuid_text(digest.digest())
-
-
-def uuid5_text(namespace: uuid.UUID, name: str) -> str:
-    """``str(uuid.uuid5(namespace, name))``, computed directly (RFC 9562 section 5.5)."""
-    return _uuid_text(hashlib.sha1(namespace.bytes + name.encode()).digest())
 
 
 def _uuid_text(digest: bytes) -> str:

@@ -117,11 +117,6 @@ class DedupeStore:
         self._loading = asyncio.get_running_loop().run_in_executor(None, self._load, time.time() - self.window_s)
         self._loading.add_done_callback(self._loaded)
 
-    @property
-    def filter_ready(self) -> bool:
-        """True once the rows on disk at start are in the filter (before that, every lookup asks SQLite)."""
-        return self._filter_complete
-
     def _load(self, cutoff: float) -> tuple[DigestSet, int]:
         """On a thread: the window's rows as a filter, and the last id they include."""
         db = _connect(self.path, cache_kib=2048)
