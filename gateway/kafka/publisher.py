@@ -23,9 +23,9 @@ import msgspec
 import structlog
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import BrokerResponseError, KafkaError
-from aiokafka.partitioner import murmur2
 
 from gateway.config import KafkaSettings, TopicSettings
+from gateway.kafka._aiokafka import Partitions, ProducerMetadata, murmur2
 from gateway.kafka.topics import topic_names
 from gateway.outbound import OutboundRecord
 
@@ -159,6 +159,7 @@ class Publisher:
         self._alone_bytes = kafka.max_batch_bytes // _ALONE_FRACTION
         self._listener: BatchListener | None = None
         self._producer: AIOKafkaProducer | None = None
+        self._metadata: ProducerMetadata | None = None
         self._connector: asyncio.Task[None] | None = None
         self._open: dict[tuple[str, int], PendingBatch] = {}
         self._submitting: set[asyncio.Task[None]] = set()
@@ -225,12 +226,10 @@ class Publisher:
         if self._refusal is not None:
             _log.info("the broker accepts the producer now", setting=self._refusal.setting)
             self._refusal = None
-        cluster = producer.client.cluster
-        cluster.add_listener(self._metadata_changed)
-        producer.client.set_topics(self._topic_names)
-        await producer.client.force_metadata_update()
+        metadata = ProducerMetadata(producer, self._topic_names)
+        await metadata.follow(self._partitions_changed)
         self._producer = producer
-        self._metadata_changed(cluster)
+        self._metadata = metadata
         _log.info("producer connected", bootstrap_servers=self._kafka.bootstrap_servers)
         return True
 
@@ -247,13 +246,8 @@ class Publisher:
         while not await self._connect_once():
             await asyncio.sleep(_CONNECT_RETRY_S if self._refusal is None else _REFUSED_RETRY_S)
 
-    def _metadata_changed(self, cluster: Any) -> None:
+    def _partitions_changed(self, known: Partitions) -> None:
         """Take the topics' partitions from fresh metadata (a partition count can grow)."""
-        known = {}
-        for topic in self._topic_names:
-            partitions = cluster.partitions_for_topic(topic)
-            if partitions:
-                known[topic] = tuple(sorted(partitions))
         if known != self._partitions:
             self._partitions = known
             self._partition_of.clear()
@@ -266,6 +260,7 @@ class Publisher:
         if self._producer is not None:
             await self._producer.stop()
             self._producer = None
+            self._metadata = None
             _log.info("producer stopped")
         for task in self._submitting:
             task.cancel()
@@ -340,8 +335,8 @@ class Publisher:
             batch.acked.set_result(None)
 
     def _ask_for_metadata(self) -> None:
-        if self._producer is not None:
-            self._producer.client.force_metadata_update()
+        if self._metadata is not None:
+            self._metadata.refresh()
 
     async def readiness(self) -> Readiness:
         """Ask the broker for its topics, at most once a second."""
@@ -349,17 +344,16 @@ class Publisher:
         if now - self._readiness_checked_at < _READINESS_CACHE_S:
             return self._readiness
         self._readiness_checked_at = now
-        if self._producer is None:
+        if self._metadata is None:
             self._readiness = Readiness(broker=False, detail=self._refusal.detail if self._refusal else
                                         "producer not connected", refusal=self._refusal)
             return self._readiness
         try:
             async with asyncio.timeout(2):
-                metadata = await self._producer.client.fetch_all_metadata()
+                present = await self._metadata.topics()
         except (TimeoutError, KafkaError) as exc:
             self._readiness = Readiness(broker=False, detail=f"broker not answering: {type(exc).__name__}")
         else:
-            present = metadata.topics()
             missing = [name for name in self._topic_names if name not in present]
             self._readiness = Readiness(broker=True, missing_topics=missing)
         return self._readiness

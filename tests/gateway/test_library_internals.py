@@ -19,8 +19,11 @@ from aiokafka.client import AIOKafkaClient
 from aiokafka.cluster import ClusterMetadata
 from aiokafka.errors import BrokerResponseError, KafkaConnectionError, KafkaError, UnknownError
 
+from gateway.config import TopicSettings
 from gateway.http.coalescing import CoalescingHttpProtocol, CoalescingTransport
+from gateway.kafka._aiokafka import Partitions, ProducerMetadata
 from gateway.kafka.broker import EmbeddedBroker
+from gateway.kafka.topics import ensure_topics
 
 
 def _parameters(function: Any) -> list[str]:
@@ -67,7 +70,7 @@ async def test_uvicorn_protocol_writes_through_the_transport_it_was_given() -> N
         theirs.close()
 
 
-# --- aiokafka: gateway/kafka/publisher.py -----------------------------------------------------------------
+# --- aiokafka: gateway/kafka/_aiokafka.py (the client's internals), gateway/kafka/publisher.py (the batch API) --
 
 
 def test_aiokafka_batch_api_has_the_shape_the_publisher_uses() -> None:
@@ -88,16 +91,18 @@ def test_aiokafka_batch_api_has_the_shape_the_publisher_uses() -> None:
 def test_aiokafka_client_and_cluster_metadata_internals() -> None:
     for name in ("set_topics", "force_metadata_update", "fetch_all_metadata"):
         _require(callable(getattr(AIOKafkaClient, name, None)), f"AIOKafkaClient.{name}",
-                 "gateway/kafka/publisher.py (through producer.client)", "partitions and readiness come from it")
+                 "gateway/kafka/_aiokafka.py (ProducerMetadata, through producer.client)",
+                 "partitions and readiness come from it")
     for name in ("add_listener", "partitions_for_topic", "topics"):
         _require(callable(getattr(ClusterMetadata, name, None)), f"ClusterMetadata.{name}",
-                 "gateway/kafka/publisher.py (through producer.client.cluster)", "partitions are learnt from it")
+                 "gateway/kafka/_aiokafka.py (ProducerMetadata, through producer.client.cluster)",
+                 "partitions are learnt from it")
     from aiokafka.partitioner import murmur2
 
     # Apache Kafka's own test vectors (UtilsTest.testMurmur2), as unsigned 32-bit values.
     vectors = {b"21": -973932308, b"foobar": -790332482, b"a-little-bit-long-string": -985981536, b"abc": 479470107}
     _require(all(murmur2(key) & 0xFFFFFFFF == java & 0xFFFFFFFF for key, java in vectors.items()),
-             "aiokafka.partitioner.murmur2", "gateway/kafka/publisher.py",
+             "aiokafka.partitioner.murmur2", "gateway/kafka/_aiokafka.py (for the publisher's partitioner)",
              "keyed records must land where Kafka's default partitioner puts them")
 
 
@@ -106,10 +111,10 @@ async def test_aiokafka_producer_exposes_its_client_and_error_classes(broker: Em
     producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap_servers)
     await producer.start()
     try:
-        _require(isinstance(producer.client, AIOKafkaClient), "AIOKafkaProducer.client", "gateway/kafka/publisher.py",
+        _require(isinstance(producer.client, AIOKafkaClient), "AIOKafkaProducer.client", "gateway/kafka/_aiokafka.py",
                  "metadata and readiness go through the producer's own client")
         _require(isinstance(producer.client.cluster, ClusterMetadata), "AIOKafkaClient.cluster",
-                 "gateway/kafka/publisher.py", "partition changes are followed through it")
+                 "gateway/kafka/_aiokafka.py", "partition changes are followed through it")
     finally:
         await producer.stop()
     _require(issubclass(UnknownError, BrokerResponseError) and not issubclass(KafkaConnectionError,
@@ -118,3 +123,23 @@ async def test_aiokafka_producer_exposes_its_client_and_error_classes(broker: Em
              "a broker's refusal of the idempotent producer is told from an unreachable broker by this class")
     _require(hasattr(KafkaError, "retriable"), "KafkaError.retriable", "gateway/kafka/publisher.py",
              "retriable and permanent failures are told apart by it")
+
+
+async def test_producer_metadata_learns_partitions_and_topics(broker: EmbeddedBroker) -> None:
+    """Through those internals, ProducerMetadata reports a topic's partitions and the broker's topics."""
+    topics = TopicSettings(canonical="internals.c", raw="internals.r", dead_letter="internals.d", partitions=2)
+    await ensure_topics(broker.bootstrap_servers, topics)
+    topic = topics.canonical
+    producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap_servers)
+    await producer.start()
+    try:
+        seen: list[Partitions] = []
+        metadata = ProducerMetadata(producer, [topic])
+        await metadata.follow(seen.append)
+        _require(bool(seen) and seen[-1].get(topic) == (0, 1),
+                 "ClusterMetadata.partitions_for_topic after AIOKafkaClient.set_topics/force_metadata_update",
+                 "gateway/kafka/_aiokafka.py (ProducerMetadata.follow)", "records could not be placed on partitions")
+        _require(topic in await metadata.topics(), "AIOKafkaClient.fetch_all_metadata().topics()",
+                 "gateway/kafka/_aiokafka.py (ProducerMetadata.topics)", "/readyz could not name missing topics")
+    finally:
+        await producer.stop()
