@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import io
+import json
+from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
+import pytest
+import structlog
 
-from gateway.ops.logging import LineSink
+from gateway.ops import logging as logging_module
+from gateway.ops.logging import LineSink, configure_logging, log_request
 from tests.conftest import TOKEN, GatewayProcess
 
 
@@ -46,3 +53,46 @@ def test_lines_outside_a_loop_are_written_at_once(tmp_path: Path) -> None:
     with path.open("wb") as output:
         LineSink(output).warning(b'{"n":3}')
         assert path.read_bytes() == b'{"n":3}\n'
+
+
+@pytest.fixture
+def logged() -> Iterator[io.BytesIO]:
+    """Logging configured onto a buffer for one test; the previous configuration back afterwards."""
+    saved, sink = structlog.get_config(), logging_module._Sink.logger
+    output = io.BytesIO()
+    configure_logging("info", output)
+    yield output
+    structlog.configure(**saved)
+    logging_module._Sink.logger, logging_module._Sink.requests_wanted = sink, True
+
+
+def test_request_and_lifecycle_lines_share_one_field_order_and_timestamp(logged: io.BytesIO) -> None:
+    """Both kinds of line: event first, their fields, then level and an ISO UTC timestamp, as the one writer puts them."""
+    log_request("src", "picktime", None, "client-gone", 499, 0, 0.0012345)
+    structlog.get_logger("test").warning("broker did not acknowledge in time; spooling", ack_timeout_s=1.5)
+    request, lifecycle = (json.loads(line) for line in logged.getvalue().splitlines())
+    assert list(request) == ["event", "source", "provider", "delivery_id", "outcome", "status", "events",
+                             "duration_ms", "level", "timestamp"]
+    assert request["duration_ms"] == 1.234 and request["level"] == "info" and request["delivery_id"] is None
+    assert list(lifecycle) == ["event", "ack_timeout_s", "level", "timestamp"] and lifecycle["level"] == "warning"
+    for line in (request, lifecycle):
+        assert datetime.fromisoformat(line["timestamp"]).utcoffset() == timedelta(0)
+
+
+def test_exceptions_are_rendered_as_text(logged: io.BytesIO) -> None:
+    """A line logged with exc_info carries the traceback as ``exception``."""
+    try:
+        raise ValueError("boom")
+    except ValueError as exc:
+        structlog.get_logger("test").error("unhandled error", exc_info=exc)
+    [line] = (json.loads(text) for text in logged.getvalue().splitlines())
+    assert line["event"] == "unhandled error" and line["level"] == "error" and "ValueError: boom" in line["exception"]
+
+
+def test_request_lines_follow_the_level(logged: io.BytesIO) -> None:
+    """At level warning there is no request line; warnings still come through."""
+    configure_logging("warning", logged)
+    log_request("src", "picktime", None, "accepted", 202, 1, 0.001)
+    structlog.get_logger("test").info("not wanted")
+    structlog.get_logger("test").warning("wanted")
+    assert [json.loads(text)["event"] for text in logged.getvalue().splitlines()] == ["wanted"]
