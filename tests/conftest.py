@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import settings
 
 from adapters import ADAPTERS
 from gateway.config import TopicSettings
@@ -21,6 +22,10 @@ from gateway.kafka.broker import EmbeddedBroker, free_port
 from gateway.kafka.topics import ensure_topics
 from gateway.ops.processes import terminate
 from tests.waiting import wait_for
+
+# Property tests check behaviour, not speed: a loaded 2-core CI machine must not fail them on hypothesis' deadline.
+settings.register_profile("gateway", deadline=None)
+settings.load_profile("gateway")
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT.parent / "shared" / "seeds"

@@ -150,5 +150,7 @@ async def test_a_record_after_a_batchs_deadline_starts_a_batch_with_its_own(brok
         assert late.delivered and fresh.delivered
     finally:
         await publisher.stop()
-    records = await read_until(broker.bootstrap_servers, topics.raw, lambda got: len(got) >= 2)
-    assert [record.key for record in records] == [b"first", b"second"]
+    records = await read_until(broker.bootstrap_servers, topics.raw,
+                               lambda got: {record.key for record in got} >= {b"first", b"second"})
+    # At least once: a send retried while the broker was frozen may land twice; the order is what is promised.
+    assert list(dict.fromkeys(record.key for record in records)) == [b"first", b"second"]
