@@ -23,15 +23,17 @@ from types import FrameType
 
 import msgspec
 
+from adapters import ADAPTERS
+from adapters.base import Adapter
 from gateway.commands import Command
 from gateway.commands._console import invocation, say
 from gateway.commands.serve import serve
-from gateway.config import Config, ConfigError, load_config, parse_config
+from gateway.config import Config, ConfigError, SourceSettings, load_config, parse_config
 from gateway.kafka.broker import EmbeddedBroker
 from gateway.kafka.topics import ensure_topics
 from gateway.storage.dedupe import DedupeStore
 
-__all__ = ["COMMAND", "bundled_dev_config", "dev_settings"]
+__all__ = ["COMMAND", "bundled_dev_config", "dev_settings", "dev_source"]
 
 BUNDLED_CONFIG = "gateway/dev.toml"
 """Where the bundled dev configuration lives in the repository (the package's ``dev.toml``)."""
@@ -41,10 +43,22 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", type=Path, help=f"TOML configuration file (default: the bundled {BUNDLED_CONFIG})")
 
 
+DEV_TIMEZONE = "Europe/Berlin"
+"""The time zone of dev sources whose vendor sends local times."""
+
+
+def dev_source(adapter: Adapter) -> SourceSettings:
+    """The dev source of a registered vendor: at /webhooks/<vendor>, its default auth, a dev-only secret."""
+    secret = f"dev-{adapter.name}-{'secret' if adapter.default_auth == 'hmac' else 'token'}"
+    return SourceSettings(id=adapter.name, provider=adapter.name, auth=adapter.default_auth, secret=secret,
+                          timezone=DEV_TIMEZONE if adapter.needs_timezone else None)
+
+
 def bundled_dev_config() -> Config:
-    """The dev configuration shipped in the package: every vendor, dev-only secrets."""
+    """The dev configuration shipped in the package, with one source per registered vendor (dev-only secrets)."""
     text = resources.files("gateway").joinpath("dev.toml").read_bytes()
-    return parse_config(text, f"bundled {BUNDLED_CONFIG}", os.environ)
+    config = parse_config(text, f"bundled {BUNDLED_CONFIG}", os.environ)
+    return msgspec.structs.replace(config, sources=[dev_source(adapter) for adapter in ADAPTERS.values()])
 
 
 def dev_settings(config: Config) -> tuple[Config, list[str]]:

@@ -39,7 +39,7 @@ def test_a_registered_vendor_is_in_the_golden_http_and_fuzz_suites() -> None:
 
 
 def test_dev_config_has_one_source_per_vendor_as_the_registry_declares() -> None:
-    """gateway/dev.toml serves each vendor at /webhooks/<vendor> with dev-<vendor>-secret (hmac) or -token."""
+    """gateway dev serves each registered vendor at /webhooks/<vendor> with dev-<vendor>-secret (hmac) or -token."""
     wanted = [_dev_source(name, adapter) for name, adapter in sorted(ADAPTERS.items())]
     assert sorted(bundled_dev_config().sources, key=lambda source: source.id) == wanted
 
