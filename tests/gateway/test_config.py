@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from adapters import ADAPTERS
+from gateway.commands.dev import bundled_dev_config
 from gateway.config import ConfigError, load_config, parse_config
 
 GOOD = """
@@ -43,8 +45,9 @@ def test_documented_shape_decodes() -> None:
 
 
 def test_bundled_dev_config_is_valid() -> None:
-    """The dev config shipped in the package loads."""
-    assert load_config(Path(__file__).parents[2] / "gateway" / "dev.toml").sources
+    """The dev config shipped in the package loads; its sources come from the registry, not the file."""
+    assert not load_config(Path(__file__).parents[2] / "gateway" / "dev.toml").sources
+    assert {source.provider for source in bundled_dev_config().sources} == set(ADAPTERS)
 
 
 @pytest.mark.parametrize(
