@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import uuid
@@ -15,6 +14,7 @@ from gateway.kafka.publisher import BrokerUnavailable, Publisher
 from gateway.kafka.topics import ensure_topics
 from gateway.outbound import OutboundRecord
 from tests.kafka import read_until
+from tests.waiting import until
 
 
 def _topics(partitions: int) -> TopicSettings:
@@ -116,7 +116,7 @@ async def test_a_batch_the_broker_cannot_take_in_time_answers_false_then_settles
     finally:
         os.kill(broker.pid, signal.SIGCONT)
     try:
-        await asyncio.wait([batch.acked])
+        await until(batch.acked.done, "the batch to settle once the broker resumes", timeout_s=30)
         assert batch.delivered and outcomes == ["late", "acked"]
     finally:
         await publisher.stop()
@@ -146,7 +146,8 @@ async def test_a_record_after_a_batchs_deadline_starts_a_batch_with_its_own(brok
     finally:
         os.kill(broker.pid, signal.SIGCONT)
     try:
-        await asyncio.wait([late.acked, fresh.acked])
+        await until(lambda: late.acked.done() and fresh.acked.done(), "both batches to settle once the broker resumes",
+                    timeout_s=30)
         assert late.delivered and fresh.delivered
     finally:
         await publisher.stop()
