@@ -166,11 +166,15 @@ def start_gateway(
 
 
 def wait_answering(process: subprocess.Popen[bytes], url: str, output: Callable[[], str], timeout_s: float = 30) -> None:
-    """Wait until ``url`` of the server ``process`` started answers 200; if it exits or never does, kill it and fail."""
+    """Wait until ``url`` of the server ``process`` started answers 200; if it exits or never does, kill it and fail.
+
+    The answer counts once ``process`` has logged its own "ready to receive": a server of someone
+    else's on the same port (another run's ``gateway dev``) must not pass for it.
+    """
     def answers() -> bool:
         if process.poll() is not None:
             raise AssertionError(f"the server exited at start (status {process.returncode}):\n{output()}")
-        return httpx.get(url, timeout=1).status_code == 200
+        return '"ready to receive"' in output() and httpx.get(url, timeout=1).status_code == 200
 
     try:
         wait_for(answers, f"{url} to answer 200", timeout_s=timeout_s, interval_s=0.1,

@@ -9,6 +9,7 @@ fails the test, so the README cannot drift from what works.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
@@ -16,8 +17,10 @@ import selectors
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -26,8 +29,11 @@ import pytest
 from gateway.commands.dev import bundled_dev_config
 from tests.conftest import ROOT, wait_answering
 from tests.faults.rig import unique_booking
+from tests.waiting import wait_for
 
 README = ROOT / "README.md"
+# Held while this module's `gateway dev` runs on the bundled config's fixed ports (8080, 19092).
+DEV_PORTS_LOCK = Path(tempfile.gettempdir()) / "booking-gateway-dev-ports.lock"
 
 NOT_RUN = {
     "make run": "starts the same `gateway dev` that this test starts itself",
@@ -71,9 +77,31 @@ def _as_run_here(command: str) -> str:
     return command.replace(".venv/bin/", f"{venv_bin}/")
 
 
+@contextmanager
+def _dev_ports() -> Iterator[None]:
+    """The bundled config's fixed ports for this run alone: another test run on the machine waits for its turn."""
+    with open(DEV_PORTS_LOCK, "w") as lock:
+
+        def locked() -> bool:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return False
+            return True
+
+        wait_for(locked, f"{DEV_PORTS_LOCK} (another test run is using the dev ports)", timeout_s=120, interval_s=0.2)
+        yield
+
+
 @pytest.fixture(scope="module")
 def dev_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``gateway dev`` with the bundled config, as ``make run`` starts it (its ports, its spool in a fresh folder)."""
+    with _dev_ports():
+        yield from _started_dev_gateway(tmp_path_factory)
+
+
+def _started_dev_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Start it, yield its base URL, stop it (and it must exit 0)."""
     config = bundled_dev_config()
     base = f"http://{config.server.host}:{config.server.port}"
     workdir = tmp_path_factory.mktemp("readme")
