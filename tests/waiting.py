@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import os
+import signal
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TypeVar, cast, overload
 
-__all__ = ["DEFAULT_TIMEOUT_S", "until", "wait_for"]
+__all__ = ["DEFAULT_TIMEOUT_S", "freeze", "until", "wait_for"]
 
 T = TypeVar("T")
 
@@ -122,3 +125,27 @@ async def until(
         if attempts.left_s() <= 0:
             raise attempts.failure()
         await asyncio.sleep(min(interval_s, max(attempts.left_s(), 0)))
+
+
+def freeze(pid: int, timeout_s: float = 5) -> None:
+    """SIGSTOP ``pid`` and wait until every thread of it has stopped.
+
+    ``kill`` returns once the signal is queued. One thread takes it and stops the others when it
+    next runs; on a busy machine its other threads (Tansu's, say) meanwhile go on answering
+    requests, so a "frozen" broker would still acknowledge what is sent right after the signal.
+    """
+    os.kill(pid, signal.SIGSTOP)
+    if Path("/proc/self/task").is_dir():  # nothing to watch without Linux's /proc: the signal alone
+        wait_for(lambda: _stopped(pid), f"every thread of process {pid} to stop after SIGSTOP",
+                 timeout_s=timeout_s, interval_s=0.001)
+
+
+def _stopped(pid: int) -> bool:
+    states = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            stat = (task / "stat").read_text()
+        except FileNotFoundError:  # a thread that has just ended
+            continue
+        states.append(stat.rsplit(")", 1)[1].split()[0])
+    return all(state in "tTZX" for state in states)

@@ -19,7 +19,7 @@ from gateway.kafka.broker import EmbeddedBroker, free_port
 from gateway.kafka.topics import ensure_topics
 from tests.conftest import TOKEN, GatewayProcess, gateway_config, start_gateway, stop_gateway
 from tests.kafka import Record, header, read_until
-from tests.waiting import until
+from tests.waiting import freeze, until
 
 __all__ = ["Answer", "Rig", "rig", "unique_booking"]
 
@@ -71,7 +71,7 @@ class Rig:
         """
         gateway = self.gateway.process if self.gateway is not None and self.gateway.process.poll() is None else None
         if gateway is not None:
-            gateway.send_signal(signal.SIGSTOP)
+            freeze(gateway.pid)
         try:
             self.broker.start()
             with ThreadPoolExecutor(max_workers=1) as pool:
@@ -84,8 +84,12 @@ class Rig:
         self.gateway = start_gateway(self.config, self.workdir, wait_ready=wait_ready)
 
     def signal_broker(self, signum: signal.Signals) -> None:
+        """Send the broker ``signum``; a SIGSTOP returns once it has taken effect (see ``freeze``)."""
         assert self.broker.pid is not None
-        os.kill(self.broker.pid, signum)
+        if signum == signal.SIGSTOP:
+            freeze(self.broker.pid)
+        else:
+            os.kill(self.broker.pid, signum)
 
     def kill_gateway(self) -> None:
         assert self.gateway is not None

@@ -14,7 +14,7 @@ from gateway.kafka.publisher import BrokerUnavailable, Publisher
 from gateway.kafka.topics import ensure_topics
 from gateway.outbound import OutboundRecord
 from tests.kafka import read_until
-from tests.waiting import until
+from tests.waiting import freeze, until
 
 
 def _topics(partitions: int) -> TopicSettings:
@@ -109,17 +109,17 @@ async def test_a_batch_the_broker_cannot_take_in_time_answers_false_then_settles
     outcomes: list[str] = []
     publisher.listen(lambda batch, outcome: outcomes.append(outcome))
     assert broker.pid is not None
-    os.kill(broker.pid, signal.SIGSTOP)
     try:
-        [batch] = publisher.append([_record(topics.raw, "slow")])
-        assert await batch.in_time is False
-    finally:
-        os.kill(broker.pid, signal.SIGCONT)
-    try:
+        freeze(broker.pid)
+        try:
+            [batch] = publisher.append([_record(topics.raw, "slow")])
+            assert await batch.in_time is False
+        finally:
+            os.kill(broker.pid, signal.SIGCONT)
         await until(batch.acked.done, "the batch to settle once the broker resumes", timeout_s=30)
         assert batch.delivered and outcomes == ["late", "acked"]
     finally:
-        await publisher.stop()
+        await publisher.stop()  # also when an assertion failed: a producer left open fails a later test
 
 
 async def test_appending_without_a_connection_is_refused() -> None:
@@ -137,15 +137,15 @@ async def test_a_record_after_a_batchs_deadline_starts_a_batch_with_its_own(brok
     topics = _topics(1)
     publisher = await _publisher(broker, topics, ack_timeout_ms=100)
     assert broker.pid is not None
-    os.kill(broker.pid, signal.SIGSTOP)
     try:
-        [late] = publisher.append([_record(topics.raw, "first")])
-        assert await late.in_time is False
-        [fresh] = publisher.append([_record(topics.raw, "second")])
-        assert fresh is not late and not fresh.in_time.done()
-    finally:
-        os.kill(broker.pid, signal.SIGCONT)
-    try:
+        freeze(broker.pid)
+        try:
+            [late] = publisher.append([_record(topics.raw, "first")])
+            assert await late.in_time is False
+            [fresh] = publisher.append([_record(topics.raw, "second")])
+            assert fresh is not late and not fresh.in_time.done()
+        finally:
+            os.kill(broker.pid, signal.SIGCONT)
         await until(lambda: late.acked.done() and fresh.acked.done(), "both batches to settle once the broker resumes",
                     timeout_s=30)
         assert late.delivered and fresh.delivered
