@@ -13,6 +13,7 @@ Problem = Literal[
     "body-too-large",
     "unprocessable-payload",
     "spool-full",
+    "delivery-in-progress",
     "client-gone",
     "internal-error",
 ]

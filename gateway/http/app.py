@@ -24,7 +24,10 @@ from gateway.kafka.delivery import Deliverer
 from gateway.kafka.publisher import ProducerRefusal, Publisher
 from gateway.ops.logging import configure_logging
 from gateway.ops.metrics import CONTENT_TYPE_LATEST, Metrics
+from gateway.storage.claims import Claims, DedupeHealth
 from gateway.storage.dedupe import DedupeStore
+from gateway.storage.local_claims import LocalClaimBackend
+from gateway.storage.redis_claims import RedisClaimBackend
 from gateway.storage.spool import Spool
 
 __all__ = ["CONFIG_ENV", "WORKERS_ENV", "GatewayApp", "app_from_environment", "create_app"]
@@ -49,6 +52,7 @@ class ReadinessReport(msgspec.Struct, frozen=True, kw_only=True):
     broker: bool
     missing_topics: list[str]
     spool: SpoolState
+    dedupe: DedupeHealth
     detail: str | None = None
     refused: ProducerRefusal | None = None
 
@@ -87,6 +91,20 @@ def app_from_environment() -> GatewayApp:
     return create_app(config, workers=int(os.environ.get(WORKERS_ENV, "1")))
 
 
+def build_claims(config: Config, env: Mapping[str, str], workers: int) -> Claims:
+    """The dedupe claims the configuration asks for: Redis, or this host's SQLite (shared by ``workers`` > 1)."""
+    settings = config.dedupe
+    url = settings.redis_address(env)
+    if settings.backend == "redis" and url:
+        backend: RedisClaimBackend | LocalClaimBackend = RedisClaimBackend(
+            url, window_s=settings.window_s, claim_ttl_s=settings.claim_ttl_s,
+            timeout_s=settings.redis_timeout_ms / 1000)
+    else:
+        store = DedupeStore(config.spool.path, settings.window_s)
+        backend = LocalClaimBackend(store, shared=workers > 1, claim_ttl_s=settings.claim_ttl_s)
+    return Claims(backend, wait_s=settings.wait_ms / 1000)
+
+
 def create_app(config: Config, env: Mapping[str, str] | None = None, workers: int = 1) -> GatewayApp:
     """The gateway for a checked configuration (one of ``workers`` processes sharing the spool limit)."""
     sources = build_sources(config.sources, os.environ if env is None else env)
@@ -95,8 +113,8 @@ def create_app(config: Config, env: Mapping[str, str] | None = None, workers: in
     publisher = Publisher(config.kafka, config.topics, max_request_size=max_request)
     spool = Spool(config.spool.path, config.spool.max_bytes // workers)
     deliverer = Deliverer(publisher, spool, metrics)
-    dedupe = DedupeStore(config.spool.path, config.dedupe.window_s)
-    webhook = WebhookEndpoint(config, sources, deliverer, dedupe, metrics)
+    claims = build_claims(config, os.environ if env is None else env, workers)
+    webhook = WebhookEndpoint(config, sources, deliverer, claims, metrics)
 
     async def healthz(request: Request) -> Response:
         return _json({"status": "alive"})
@@ -109,7 +127,7 @@ def create_app(config: Config, env: Mapping[str, str] | None = None, workers: in
         else:
             status = "ready" if broker.broker else "ready-spooling"
         report = ReadinessReport(status=status, broker=broker.broker, missing_topics=broker.missing_topics,
-                                 spool=spool_state, detail=broker.detail, refused=broker.refusal)
+                                 spool=spool_state, dedupe=claims.health(), detail=broker.detail, refused=broker.refusal)
         return _json(report, 503 if status == "not-ready" else 200)
 
     async def metrics_endpoint(request: Request) -> Response:
@@ -118,7 +136,7 @@ def create_app(config: Config, env: Mapping[str, str] | None = None, workers: in
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         _log.info("starting", sources=len(config.sources), bootstrap_servers=config.kafka.bootstrap_servers)
-        await dedupe.open()
+        await claims.open()
         await deliverer.start()
         _log.info("ready to receive", host=config.server.host, port=config.server.port, spool=str(spool.path))
         try:
@@ -126,7 +144,7 @@ def create_app(config: Config, env: Mapping[str, str] | None = None, workers: in
         finally:
             _log.info("stopping: in-flight requests are done; flushing the producer")
             await deliverer.stop()
-            await dedupe.close()
+            await claims.close()
             metrics.worker_stopped()
             _log.info("stopped", spooled_records=spool.records)
 

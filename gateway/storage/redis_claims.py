@@ -1,0 +1,160 @@
+"""The Redis claim backend: one Redis (7, or Valkey) shared by every replica.
+
+A delivery's key is ``gateway:dedupe:`` and the hex digest of (source id,
+delivery key). A claim is ``SET key pending:<token> NX PX claim_ttl`` (then ``GET``,
+to learn who holds it if that did not take it), so a
+holder that crashes leaves a claim that expires; the confirm overwrites it
+with ``done:<events>`` for the window; a release deletes it only while it is
+still this holder's. The claims and confirms of one loop turn go in one
+pipeline (one round trip).
+
+Redis down or slow (past ``timeout_s``): the copy fails open, is published
+(at-least-once, same ids), and Redis is left alone for ``_RETRY_AFTER_S``
+so that requests do not queue on a dead address meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import itertools
+import secrets
+import time
+from collections.abc import Awaitable, Sequence
+from typing import TypeVar
+
+import structlog
+from redis.asyncio import Redis
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+from redis.retry import Retry
+
+from gateway.storage.batching import TickBatcher
+from gateway.storage.claims import BackendState, DedupeHealth
+
+__all__ = ["RedisClaimBackend"]
+
+_log = structlog.get_logger("gateway.storage.redis_claims")
+_PREFIX = "gateway:dedupe:"
+_RETRY_AFTER_S = 1.0
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+_DONE = b"done:"
+_T = TypeVar("_T")
+
+
+def _redis_key(source: str, key: str) -> str:
+    return _PREFIX + hashlib.blake2b(f"{source}\n{key}".encode(), digest_size=16).hexdigest()
+
+
+class RedisUnavailable(Exception):
+    """Redis did not answer in time, or refused: the request fails open."""
+
+
+class RedisClaimBackend:
+    """Claims in Redis, with a bounded timeout on every call."""
+
+    def __init__(self, url: str, *, window_s: float, claim_ttl_s: float, timeout_s: float) -> None:
+        self._client = Redis.from_url(url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s,
+                                      retry=Retry(NoBackoff(), 0), health_check_interval=0)
+        self._release_script = self._client.register_script(_RELEASE)
+        self._window_ms = int(window_s * 1000)
+        self._claim_ttl_ms = int(claim_ttl_s * 1000)
+        self._timeout_s = timeout_s
+        self._token = secrets.token_hex(8)
+        self._counter = itertools.count()
+        self._held: dict[str, bytes] = {}
+        self._claims: TickBatcher[tuple[str, bytes], object] = TickBatcher(self._claim_batch, "redis-claims")
+        self._confirms: TickBatcher[tuple[str, int], object] = TickBatcher(self._confirm_batch, "redis-confirms")
+        self._down_until = 0.0
+        self._detail: str | None = None
+
+    async def open(self) -> None:
+        try:
+            await self._call(self._client.ping())
+        except RedisUnavailable:
+            pass  # logged; the gateway serves, failing open, and asks again later
+        else:
+            _log.info("dedupe redis connected")
+
+    async def close(self) -> None:
+        await self._claims.close()
+        await self._confirms.close()
+        await self._client.aclose()
+
+    async def try_claim(self, source: str, key: str) -> tuple[BackendState, int]:
+        if self._is_down():
+            return "unavailable", 0
+        name = _redis_key(source, key)
+        token = b"pending:%s:%d" % (self._token.encode(), next(self._counter))
+        try:
+            reply = await self._claims.submit((name, token))
+        except RedisUnavailable:
+            return "unavailable", 0
+        if reply == b"claimed":
+            self._held[name] = token
+            return "claimed", 0
+        if isinstance(reply, bytes) and reply.startswith(_DONE):
+            return "seen", int(reply[len(_DONE):])
+        return "pending", 0  # held by another copy (or it just expired: asked again)
+
+    async def confirm(self, source: str, key: str, events: int) -> None:
+        name = _redis_key(source, key)
+        self._held.pop(name, None)
+        if self._is_down():
+            return
+        try:
+            await self._confirms.submit((name, events))
+        except RedisUnavailable:
+            pass  # the claim expires; a retry after that publishes again, under the same ids
+
+    async def release(self, source: str, key: str) -> None:
+        name = _redis_key(source, key)
+        token = self._held.pop(name, None)
+        if token is None or self._is_down():
+            return
+        try:
+            await self._call(self._release_script(keys=[name], args=[token]))
+        except RedisUnavailable:
+            pass  # the claim expires by itself
+
+    def health(self) -> DedupeHealth:
+        return DedupeHealth(backend="redis", available=self._detail is None, detail=self._detail)
+
+    async def _claim_batch(self, claims: Sequence[tuple[str, bytes]]) -> list[object]:
+        """SET NX, and what holds the key if that did not take it (a release may leave nothing: asked again)."""
+        pipe = self._client.pipeline(transaction=False)
+        for name, token in claims:
+            pipe.set(name, token, nx=True, px=self._claim_ttl_ms)
+            pipe.get(name)
+        replies = await self._call(pipe.execute())
+        return [b"claimed" if replies[2 * n] else replies[2 * n + 1] for n in range(len(claims))]
+
+    async def _confirm_batch(self, confirms: Sequence[tuple[str, int]]) -> list[object]:
+        pipe = self._client.pipeline(transaction=False)
+        for name, events in confirms:
+            pipe.set(name, b"%s%d" % (_DONE, events), px=self._window_ms)
+        return list(await self._call(pipe.execute()))
+
+    def _is_down(self) -> bool:
+        return self._detail is not None and time.monotonic() < self._down_until
+
+    async def _call(self, call: Awaitable[_T]) -> _T:
+        """``call`` within the timeout; RedisUnavailable (logged once per outage) if Redis does not answer."""
+        try:
+            async with asyncio.timeout(self._timeout_s):
+                result = await call
+        except (RedisError, OSError, TimeoutError) as exc:
+            detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            if self._detail is None:
+                _log.warning("dedupe redis unavailable; accepting and publishing without dedupe (at-least-once)",
+                             error=detail)
+            self._detail = detail
+            self._down_until = time.monotonic() + _RETRY_AFTER_S
+            raise RedisUnavailable(detail) from None
+        if self._detail is not None:
+            _log.info("dedupe redis available again")
+            self._detail = None
+        return result
