@@ -66,6 +66,12 @@ def test_bundled_dev_config_is_valid() -> None:
         (("[[sources]]", "[[sources]]\nid = 'picktime'\nprovider = 'picktime'\nsecret = 'x'\n[[sources]]"),
          "duplicate source id"),
         (("[kafka]", "[kafka]\nack_timeout_ms = 0"), "ack_timeout_ms must be positive"),
+        (("[spool]", "[dedupe]\nbackend = 'memcached'\n[spool]"), "$.dedupe.backend"),
+        (("[spool]", "[dedupe]\nbackend = 'redis'\n[spool]"), "backend = 'redis' needs redis_url or redis_url_env"),
+        (("[spool]", "[dedupe]\nredis_url_env = 'NO_REDIS_HERE'\n[spool]"), "NO_REDIS_HERE is not set"),
+        (("[spool]", "[dedupe]\nredis_url = 'localhost:6379'\n[spool]"), "starts with redis://"),
+        (("[spool]", "[dedupe]\nwait_ms = 31000\n[spool]"), "dedupe.wait_ms must not exceed dedupe.claim_ttl_s"),
+        (("[spool]", "[dedupe]\nredis_timeout_ms = 0\n[spool]"), "dedupe.redis_timeout_ms must be positive"),
     ],
 )
 def test_wrong_keys_and_values_say_where(edit: tuple[str, str], message: str) -> None:
@@ -79,3 +85,12 @@ def test_unreadable_file_is_a_config_error(tmp_path: Path) -> None:
     """A missing file is reported as such, not as a traceback."""
     with pytest.raises(ConfigError, match="cannot read the file"):
         load_config(tmp_path / "absent.toml")
+
+
+def test_dedupe_defaults_to_the_local_store_and_reads_the_redis_url_from_the_environment() -> None:
+    """No [dedupe] table: local, bounded waits. redis_url_env: the URL (which may hold a password) from the env."""
+    config = parse_config(GOOD, "test.toml", {"PICKTIME_SECRET": "s"})
+    assert (config.dedupe.backend, config.dedupe.redis_timeout_ms, config.dedupe.wait_ms) == ("local", 250, 5000)
+    env = {"PICKTIME_SECRET": "s", "GATEWAY_REDIS_URL": "redis://:pw@redis:6379/0"}
+    text = GOOD.replace("[spool]", "[dedupe]\nbackend = 'redis'\nredis_url_env = 'GATEWAY_REDIS_URL'\n[spool]")
+    assert parse_config(text, "test.toml", env).dedupe.redis_address(env) == "redis://:pw@redis:6379/0"
