@@ -1,12 +1,15 @@
 """The Redis claim backend: one Redis (7, or Valkey) shared by every replica.
 
 A delivery's key is ``gateway:dedupe:`` and the hex digest of (source id,
-delivery key). A claim is ``SET key pending:<token> NX PX claim_ttl`` (then ``GET``,
-to learn who holds it if that did not take it), so a
-holder that crashes leaves a claim that expires; the confirm overwrites it
-with ``done:<events>`` for the window; a release deletes it only while it is
-still this holder's. The claims and confirms of one loop turn go in one
-pipeline (one round trip).
+delivery key). A claim is ``SET key pending:<token> NX PX claim_ttl`` (or, if that did
+not take it, who holds it: ``GET``), so a holder that crashes leaves a
+claim that expires; the confirm overwrites it with ``done:<events>`` for
+the window; a release deletes it only while it is still this holder's. The
+claims of one loop turn are one script call (one command, one round trip,
+whatever their number), and so are the confirms: redis-py's cost is per
+command, and this keeps Redis' share of a request's CPU small. Scripts
+touch several keys, so a Redis Cluster is not supported (one Redis or
+Valkey, with replicas if you like).
 
 Redis down or slow (past ``timeout_s``): the copy fails open, is published
 (at-least-once, same ids), and Redis is left alone for ``_RETRY_AFTER_S``
@@ -37,6 +40,25 @@ __all__ = ["RedisClaimBackend"]
 _log = structlog.get_logger("gateway.storage.redis_claims")
 _PREFIX = "gateway:dedupe:"
 _RETRY_AFTER_S = 1.0
+_CLAIM = """
+local ttl = ARGV[#KEYS + 1]
+local found = {}
+for i, key in ipairs(KEYS) do
+  if redis.call('SET', key, ARGV[i], 'NX', 'PX', ttl) then
+    found[i] = 'claimed'
+  else
+    found[i] = redis.call('GET', key) or ''
+  end
+end
+return found
+"""
+_CONFIRM = """
+local ttl = ARGV[#KEYS + 1]
+for i, key in ipairs(KEYS) do
+  redis.call('SET', key, ARGV[i], 'PX', ttl)
+end
+return #KEYS
+"""
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
@@ -59,6 +81,8 @@ class RedisClaimBackend:
     def __init__(self, url: str, *, window_s: float, claim_ttl_s: float, timeout_s: float) -> None:
         self._client = Redis.from_url(url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s,
                                       retry=Retry(NoBackoff(), 0), health_check_interval=0)
+        self._claim_script = self._client.register_script(_CLAIM)
+        self._confirm_script = self._client.register_script(_CONFIRM)
         self._release_script = self._client.register_script(_RELEASE)
         self._window_ms = int(window_s * 1000)
         self._claim_ttl_ms = int(claim_ttl_s * 1000)
@@ -124,19 +148,17 @@ class RedisClaimBackend:
         return DedupeHealth(backend="redis", available=self._detail is None, detail=self._detail)
 
     async def _claim_batch(self, claims: Sequence[tuple[str, bytes]]) -> list[object]:
-        """SET NX, and what holds the key if that did not take it (a release may leave nothing: asked again)."""
-        pipe = self._client.pipeline(transaction=False)
-        for name, token in claims:
-            pipe.set(name, token, nx=True, px=self._claim_ttl_ms)
-            pipe.get(name)
-        replies = await self._call(pipe.execute())
-        return [b"claimed" if replies[2 * n] else replies[2 * n + 1] for n in range(len(claims))]
+        """For each: claimed, or what holds the key (empty when a release left nothing: asked again)."""
+        keys = [name for name, _ in claims]
+        replies = await self._call(self._claim_script(keys=keys, args=[*(token for _, token in claims),
+                                                                        self._claim_ttl_ms]))
+        return list(replies)
 
     async def _confirm_batch(self, confirms: Sequence[tuple[str, int]]) -> list[object]:
-        pipe = self._client.pipeline(transaction=False)
-        for name, events in confirms:
-            pipe.set(name, b"%s%d" % (_DONE, events), px=self._window_ms)
-        return list(await self._call(pipe.execute()))
+        keys = [name for name, _ in confirms]
+        await self._call(self._confirm_script(keys=keys, args=[*(b"%s%d" % (_DONE, events) for _, events in confirms),
+                                                               self._window_ms]))
+        return [None] * len(confirms)
 
     def _is_down(self) -> bool:
         return self._detail is not None and time.monotonic() < self._down_until
