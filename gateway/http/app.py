@@ -91,8 +91,8 @@ def app_from_environment() -> GatewayApp:
     return create_app(config, workers=int(os.environ.get(WORKERS_ENV, "1")))
 
 
-def build_claims(config: Config, env: Mapping[str, str], workers: int) -> Claims:
-    """The dedupe claims the configuration asks for: Redis, or this host's SQLite (shared by ``workers`` > 1)."""
+def build_claims(config: Config, env: Mapping[str, str]) -> Claims:
+    """The dedupe claims the configuration asks for: Redis, or this host's SQLite and lock file (any workers)."""
     settings = config.dedupe
     url = settings.redis_address(env)
     if settings.backend == "redis" and url:
@@ -101,7 +101,7 @@ def build_claims(config: Config, env: Mapping[str, str], workers: int) -> Claims
             timeout_s=settings.redis_timeout_ms / 1000)
     else:
         store = DedupeStore(config.spool.path, settings.window_s)
-        backend = LocalClaimBackend(store, shared=workers > 1, claim_ttl_s=settings.claim_ttl_s)
+        backend = LocalClaimBackend(store)
     return Claims(backend, wait_s=settings.wait_ms / 1000)
 
 
@@ -113,7 +113,7 @@ def create_app(config: Config, env: Mapping[str, str] | None = None, workers: in
     publisher = Publisher(config.kafka, config.topics, max_request_size=max_request)
     spool = Spool(config.spool.path, config.spool.max_bytes // workers)
     deliverer = Deliverer(publisher, spool, metrics)
-    claims = build_claims(config, os.environ if env is None else env, workers)
+    claims = build_claims(config, os.environ if env is None else env)
     webhook = WebhookEndpoint(config, sources, deliverer, claims, metrics)
 
     async def healthz(request: Request) -> Response:

@@ -20,14 +20,10 @@ what the filter may hold is looked up, by primary key, inside a read
 transaction renewed at that interval too, which spares two file-lock calls
 per lookup.
 
-With several workers on one file, copies of a delivery are also claimed here
-(``claim_shared``): a claim row, taken in one write transaction that also
-checks the written entries, before the first copy publishes; the entry's
-write-behind ends the claim in the same transaction, so another worker sees
-the claim until it sees the entry. A claim of a killed worker expires after
-its TTL. The filter cannot answer "never seen" for a claim (another worker
-may be publishing it right now), so every first copy costs a write
-transaction; those of one loop turn share one.
+Whoever claims deliveries across processes (``local_claims``) learns from
+``on_written`` when entries are committed, and when: a claim held until
+``flush_interval_s`` past that is released only once every other process's
+next lookup sees the entry.
 """
 
 from __future__ import annotations
@@ -37,20 +33,15 @@ import hashlib
 import secrets
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Literal
 
 import structlog
 
-from gateway.storage.batching import TickBatcher
 from gateway.storage.bloom import DigestSet
 
-__all__ = ["DedupeStore", "SharedClaim"]
-
-SharedClaim = Literal["claimed", "pending", "seen"]
-"""A shared claim's answer: this process holds it; another does; the delivery was remembered (with its events)."""
+__all__ = ["DedupeStore", "digest"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS seen_v3 (
@@ -60,11 +51,6 @@ CREATE TABLE IF NOT EXISTS seen_v3 (
     seen_at INTEGER NOT NULL,
     writer INTEGER NOT NULL
 );
-CREATE TABLE IF NOT EXISTS claims_v1 (
-    digest BLOB PRIMARY KEY,
-    holder INTEGER NOT NULL,
-    expires_at REAL NOT NULL
-) WITHOUT ROWID;
 """
 # The previous layout (no ids to follow other writers by): its rows move over once.
 _MIGRATE_V2 = """
@@ -74,6 +60,11 @@ DROP TABLE seen_v2;
 _log = structlog.get_logger("gateway.storage.dedupe")
 # Pruning scans the table (an index on time would double every write), so not often.
 _PRUNE_EVERY_S = 300.0
+
+
+def digest(source: str, key: str) -> bytes:
+    """The 16 bytes a delivery is stored under."""
+    return _digest(source, key)
 
 
 def _digest(source: str, key: str) -> bytes:
@@ -100,7 +91,9 @@ class DedupeStore:
     def __init__(self, directory: str | Path, window_s: float, flush_interval_s: float = 0.02) -> None:
         self.path = Path(directory) / _FILE_NAME
         self.window_s = window_s
-        self._flush_interval_s = flush_interval_s
+        self.flush_interval_s = flush_interval_s
+        self.on_written: Callable[[list[bytes]], None] | None = None
+        """Called with the digests of each write-behind batch once committed (or once it failed)."""
         self._reader: sqlite3.Connection | None = None
         self._writer: sqlite3.Connection | None = None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dedupe")
@@ -117,9 +110,6 @@ class DedupeStore:
         self._followed_id = 0
         self._loading: asyncio.Future[tuple[DigestSet, int]] | None = None
         self._loaded_expire_at = 0.0
-        self._claimed: set[bytes] = set()
-        self._claims: TickBatcher[tuple[bytes, float], tuple[SharedClaim, int]] = TickBatcher(
-            self._claim_batch, "dedupe-claims")
 
     @staticmethod
     def forget_all(directory: str | Path) -> bool:
@@ -168,7 +158,6 @@ class DedupeStore:
 
     async def close(self) -> None:
         """Write what is pending, then close."""
-        await self._claims.close()
         if self._flusher is not None:
             await asyncio.gather(self._flusher, return_exceptions=True)
         if self._loading is not None:
@@ -188,7 +177,7 @@ class DedupeStore:
         pending = self._unwritten.get(digest) or self._writing.get(digest)
         if pending is not None:
             return pending[0] if pending[1] >= cutoff else None
-        if time.monotonic() - self._snapshot_at > self._flush_interval_s:
+        if time.monotonic() - self._snapshot_at > self.flush_interval_s:
             self._renew_snapshot()
         if self._filter_complete and not self._may_have_seen(digest):
             return None
@@ -226,50 +215,6 @@ class DedupeStore:
                 current.add(digest)
             self._followed_id = row_id
 
-    async def claim_shared(self, source: str, key: str, ttl_s: float) -> tuple[SharedClaim, int]:
-        """Claim a delivery against every process on this file, for ``ttl_s`` unless ``remember`` ends it sooner."""
-        return await self._claims.submit((_digest(source, key), ttl_s))
-
-    async def release_shared(self, source: str, key: str) -> None:
-        """Give up this process's claim (the delivery was not published)."""
-        digest = _digest(source, key)
-        if digest in self._claimed:
-            self._claimed.discard(digest)
-            await asyncio.get_running_loop().run_in_executor(self._executor, self._release, digest)
-
-    async def _claim_batch(self, claims: Sequence[tuple[bytes, float]]) -> list[tuple[SharedClaim, int]]:
-        answers = await asyncio.get_running_loop().run_in_executor(self._executor, self._claim_rows, claims)
-        self._claimed.update(digest for (digest, _), (state, _) in zip(claims, answers, strict=True)
-                             if state == "claimed")
-        return answers
-
-    def _claim_rows(self, claims: Sequence[tuple[bytes, float]]) -> list[tuple[SharedClaim, int]]:
-        """On the writer's thread: one transaction that checks the entries and takes the free claims."""
-        assert self._writer is not None
-        now = time.time()
-        cutoff = now - self.window_s
-        answers: list[tuple[SharedClaim, int]] = []
-        with self._writer:
-            self._writer.execute("BEGIN IMMEDIATE")
-            for digest, ttl_s in claims:
-                row = self._writer.execute(
-                    "SELECT events FROM seen_v3 WHERE digest = ? AND seen_at >= ?", (digest, cutoff)).fetchone()
-                if row is not None:
-                    answers.append(("seen", int(row[0])))
-                    continue
-                taken = self._writer.execute(
-                    "INSERT INTO claims_v1 (digest, holder, expires_at) VALUES (?, ?, ?) ON CONFLICT (digest) "
-                    "DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at "
-                    "WHERE claims_v1.expires_at < ?", (digest, self._writer_id, now + ttl_s, now)).rowcount
-                answers.append(("claimed" if taken == 1 else "pending", 0))
-        return answers
-
-    def _release(self, digest: bytes) -> None:
-        assert self._writer is not None
-        with self._writer:
-            self._writer.execute("BEGIN IMMEDIATE")
-            self._writer.execute("DELETE FROM claims_v1 WHERE digest = ? AND holder = ?", (digest, self._writer_id))
-
     def remember(self, source: str, key: str, events: int, now: float | None = None) -> None:
         """Record that a delivery was answered with ``events`` events; written within ``flush_interval_s``."""
         digest = _digest(source, key)
@@ -279,7 +224,7 @@ class DedupeStore:
             self._flusher = asyncio.get_running_loop().create_task(self._flush_soon(), name="dedupe-flush")
 
     async def _flush_soon(self) -> None:
-        await asyncio.sleep(self._flush_interval_s)
+        await asyncio.sleep(self.flush_interval_s)
         await self._flush()
 
     async def _flush(self) -> None:
@@ -288,19 +233,19 @@ class DedupeStore:
         self._writing, self._unwritten = self._unwritten, {}
         writer = self._writer_id
         rows = [(digest, events, moment, writer) for digest, (events, moment) in self._writing.items()]
-        claims = [(digest,) for digest in self._writing if digest in self._claimed]
-        self._claimed.difference_update(digest for (digest,) in claims)
         try:
-            await asyncio.get_running_loop().run_in_executor(self._executor, self._write, rows, claims)
+            await asyncio.get_running_loop().run_in_executor(self._executor, self._write, rows)
             if self._reader is not None:
                 self._renew_snapshot()  # before the entries leave memory, so lookups never miss them
         except sqlite3.Error as exc:
             _log.error("dedupe entries not written; retries of these deliveries will publish again",
                        entries=len(rows), error=str(exc))
         finally:
-            self._writing = {}
+            written, self._writing = list(self._writing), {}
+            if self.on_written is not None:
+                self.on_written(written)
 
-    def _write(self, rows: list[tuple[bytes, int, int, int]], claims: list[tuple[bytes]]) -> None:
+    def _write(self, rows: list[tuple[bytes, int, int, int]]) -> None:
         assert self._writer is not None
         now = time.time()
         with self._writer:
@@ -308,9 +253,6 @@ class DedupeStore:
             self._writer.executemany(
                 "INSERT OR REPLACE INTO seen_v3 (digest, events, seen_at, writer) VALUES (?, ?, ?, ?)", rows
             )
-            if claims:  # ended with the entries they claimed: no moment sees neither
-                self._writer.executemany("DELETE FROM claims_v1 WHERE digest = ?", claims)
             if now - self._pruned_at > _PRUNE_EVERY_S:
                 self._pruned_at = now
                 self._writer.execute("DELETE FROM seen_v3 WHERE seen_at < ?", (now - self.window_s,))
-                self._writer.execute("DELETE FROM claims_v1 WHERE expires_at < ?", (now,))

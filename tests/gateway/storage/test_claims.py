@@ -6,6 +6,8 @@ Each ``Claims`` here is one replica's (Redis) or one worker's (SQLite on a share
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
@@ -17,6 +19,7 @@ from gateway.storage.claims import Claim, Claims
 from gateway.storage.dedupe import DedupeStore
 from gateway.storage.local_claims import LocalClaimBackend
 from gateway.storage.redis_claims import RedisClaimBackend
+from tests.conftest import ROOT
 from tests.redis_server import RedisServer
 
 ClaimsFactory = Callable[[], Claims]
@@ -26,9 +29,9 @@ def _redis(url: str, *, claim_ttl_s: float = 30, wait_s: float = 5) -> Claims:
     return Claims(RedisClaimBackend(url, window_s=3600, claim_ttl_s=claim_ttl_s, timeout_s=0.25), wait_s=wait_s)
 
 
-def _local(path: Path, *, claim_ttl_s: float = 30, wait_s: float = 5) -> Claims:
+def _local(path: Path, *, wait_s: float = 5) -> Claims:
     store = DedupeStore(path, window_s=3600, flush_interval_s=0.01)
-    return Claims(LocalClaimBackend(store, shared=True, claim_ttl_s=claim_ttl_s), wait_s=wait_s)
+    return Claims(LocalClaimBackend(store), wait_s=wait_s)
 
 
 @asynccontextmanager
@@ -106,11 +109,39 @@ async def test_redis_a_crashed_holders_claim_expires(redis_server: RedisServer) 
         await _crashed_holder(holder, other, f"crashed-{time.time_ns()}")
 
 
-async def test_local_a_crashed_holders_claim_expires(tmp_path: Path) -> None:
-    holder = _local(tmp_path, claim_ttl_s=0.6, wait_s=0.2)
-    other = _local(tmp_path, claim_ttl_s=0.6, wait_s=0.2)
-    async with _opened(holder, other):
-        await _crashed_holder(holder, other, "crashed")
+_HOLDER = """
+import asyncio, sys
+from gateway.storage.claims import Claims
+from gateway.storage.dedupe import DedupeStore
+from gateway.storage.local_claims import LocalClaimBackend
+
+async def main():
+    claims = Claims(LocalClaimBackend(DedupeStore(sys.argv[1], window_s=3600)), wait_s=1)
+    await claims.open()
+    print((await claims.claim("src", "crashed")).outcome, flush=True)
+    await asyncio.sleep(60)
+
+asyncio.run(main())
+"""
+
+
+async def test_local_a_killed_workers_claim_goes_with_it(tmp_path: Path) -> None:
+    """A worker SIGKILLed between claim and confirm: its claim is gone at once (the kernel drops its lock)."""
+    holder = subprocess.Popen([sys.executable, "-c", _HOLDER, str(tmp_path)], stdout=subprocess.PIPE, cwd=ROOT)
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == b"first"
+        other = _local(tmp_path, wait_s=0.2)
+        async with _opened(other):
+            assert (await other.claim("src", "crashed")).outcome == "in-progress"
+            holder.kill()
+            holder.wait()
+            assert (await other.claim("src", "crashed")).outcome == "first"
+    finally:
+        holder.kill()
+        holder.wait()
+        if holder.stdout is not None:
+            holder.stdout.close()
 
 
 async def test_redis_gone_fails_open_within_the_timeout(tmp_path: Path) -> None:
