@@ -5,9 +5,9 @@ delivery key). A claim is ``SET key pending:<token> NX PX claim_ttl`` (or, if th
 not take it, who holds it: ``GET``), so a holder that crashes leaves a
 claim that expires; the confirm overwrites it with ``done:<events>`` for
 the window; a release deletes it only while it is still this holder's. The
-claims of one loop turn are one script call (one command, one round trip,
-whatever their number), and so are the confirms: redis-py's cost is per
-command, and this keeps Redis' share of a request's CPU small. Scripts
+claims and confirms of one loop turn are one script call (one command, one
+round trip, whatever their number): redis-py's cost is per command, and
+this keeps Redis' share of a request's CPU small. Scripts
 touch several keys, so a Redis Cluster is not supported (one Redis or
 Valkey, with replicas if you like).
 
@@ -40,24 +40,22 @@ __all__ = ["RedisClaimBackend"]
 _log = structlog.get_logger("gateway.storage.redis_claims")
 _PREFIX = "gateway:dedupe:"
 _RETRY_AFTER_S = 1.0
-_CLAIM = """
-local ttl = ARGV[#KEYS + 1]
+# KEYS: the claims' keys, then the confirms'. ARGV: how many claims, the claim TTL, the window, then a value
+# per key (a claim's pending token, a confirm's done:<events>). For each claim: 'claimed', or what holds it.
+_STEP = """
+local claims, claim_ttl, window = tonumber(ARGV[1]), ARGV[2], ARGV[3]
 local found = {}
-for i, key in ipairs(KEYS) do
-  if redis.call('SET', key, ARGV[i], 'NX', 'PX', ttl) then
+for i = 1, claims do
+  if redis.call('SET', KEYS[i], ARGV[3 + i], 'NX', 'PX', claim_ttl) then
     found[i] = 'claimed'
   else
-    found[i] = redis.call('GET', key) or ''
+    found[i] = redis.call('GET', KEYS[i]) or ''
   end
 end
-return found
-"""
-_CONFIRM = """
-local ttl = ARGV[#KEYS + 1]
-for i, key in ipairs(KEYS) do
-  redis.call('SET', key, ARGV[i], 'PX', ttl)
+for i = claims + 1, #KEYS do
+  redis.call('SET', KEYS[i], ARGV[3 + i], 'PX', window)
 end
-return #KEYS
+return found
 """
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -81,8 +79,7 @@ class RedisClaimBackend:
     def __init__(self, url: str, *, window_s: float, claim_ttl_s: float, timeout_s: float) -> None:
         self._client = Redis.from_url(url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s,
                                       retry=Retry(NoBackoff(), 0), health_check_interval=0)
-        self._claim_script = self._client.register_script(_CLAIM)
-        self._confirm_script = self._client.register_script(_CONFIRM)
+        self._step_script = self._client.register_script(_STEP)
         self._release_script = self._client.register_script(_RELEASE)
         self._window_ms = int(window_s * 1000)
         self._claim_ttl_ms = int(claim_ttl_s * 1000)
@@ -90,8 +87,8 @@ class RedisClaimBackend:
         self._token = secrets.token_hex(8)
         self._counter = itertools.count()
         self._held: dict[str, bytes] = {}
-        self._claims: TickBatcher[tuple[str, bytes], object] = TickBatcher(self._claim_batch, "redis-claims")
-        self._confirms: TickBatcher[tuple[str, int], object] = TickBatcher(self._confirm_batch, "redis-confirms")
+        # (key, value, is_claim): a loop turn's claims and confirms, one script call.
+        self._steps: TickBatcher[tuple[str, bytes, bool], object] = TickBatcher(self._step_batch, "redis-dedupe")
         self._down_until = 0.0
         self._detail: str | None = None
 
@@ -104,8 +101,7 @@ class RedisClaimBackend:
             _log.info("dedupe redis connected")
 
     async def close(self) -> None:
-        await self._claims.close()
-        await self._confirms.close()
+        await self._steps.close()
         await self._client.aclose()
 
     async def try_claim(self, source: str, key: str) -> tuple[BackendState, int]:
@@ -114,7 +110,7 @@ class RedisClaimBackend:
         name = _redis_key(source, key)
         token = b"pending:%s:%d" % (self._token.encode(), next(self._counter))
         try:
-            reply = await self._claims.submit((name, token))
+            reply = await self._steps.submit((name, token, True))
         except RedisUnavailable:
             return "unavailable", 0
         if reply == b"claimed":
@@ -130,7 +126,7 @@ class RedisClaimBackend:
         if self._is_down():
             return
         try:
-            await self._confirms.submit((name, events))
+            await self._steps.submit((name, b"%s%d" % (_DONE, events), False))
         except RedisUnavailable:
             pass  # the claim expires; a retry after that publishes again, under the same ids
 
@@ -147,18 +143,16 @@ class RedisClaimBackend:
     def health(self) -> DedupeHealth:
         return DedupeHealth(backend="redis", available=self._detail is None, detail=self._detail)
 
-    async def _claim_batch(self, claims: Sequence[tuple[str, bytes]]) -> list[object]:
-        """For each: claimed, or what holds the key (empty when a release left nothing: asked again)."""
-        keys = [name for name, _ in claims]
-        replies = await self._call(self._claim_script(keys=keys, args=[*(token for _, token in claims),
-                                                                        self._claim_ttl_ms]))
-        return list(replies)
-
-    async def _confirm_batch(self, confirms: Sequence[tuple[str, int]]) -> list[object]:
-        keys = [name for name, _ in confirms]
-        await self._call(self._confirm_script(keys=keys, args=[*(b"%s%d" % (_DONE, events) for _, events in confirms),
-                                                               self._window_ms]))
-        return [None] * len(confirms)
+    async def _step_batch(self, steps: Sequence[tuple[str, bytes, bool]]) -> list[object]:
+        """For each claim: claimed, or what holds the key (empty when a release left nothing: asked again)."""
+        claims = [step for step in steps if step[2]]
+        confirms = [step for step in steps if not step[2]]
+        ordered = claims + confirms
+        replies = list(await self._call(self._step_script(
+            keys=[name for name, _, _ in ordered],
+            args=[len(claims), self._claim_ttl_ms, self._window_ms, *(value for _, value, _ in ordered)])))
+        answers = iter(replies)
+        return [next(answers) if is_claim else None for _, _, is_claim in steps]
 
     def _is_down(self) -> bool:
         return self._detail is not None and time.monotonic() < self._down_until
