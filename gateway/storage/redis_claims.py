@@ -40,20 +40,21 @@ __all__ = ["RedisClaimBackend"]
 _log = structlog.get_logger("gateway.storage.redis_claims")
 _PREFIX = "gateway:dedupe:"
 _RETRY_AFTER_S = 1.0
-# KEYS: the claims' keys, then the confirms'. ARGV: how many claims, the claim TTL, the window, then a value
-# per key (a claim's pending token, a confirm's done:<events>). For each claim: 'claimed', or what holds it.
+# KEYS: the confirms' keys, then the claims'. ARGV: how many confirms, the window, the claim TTL, then a value
+# per key (a confirm's done:<events>, a claim's pending token). For each claim: 'claimed', or what holds it.
+# Confirms go first: a copy that waited in this process for one asks in the same call or a later one.
 _STEP = """
-local claims, claim_ttl, window = tonumber(ARGV[1]), ARGV[2], ARGV[3]
-local found = {}
-for i = 1, claims do
-  if redis.call('SET', KEYS[i], ARGV[3 + i], 'NX', 'PX', claim_ttl) then
-    found[i] = 'claimed'
-  else
-    found[i] = redis.call('GET', KEYS[i]) or ''
-  end
-end
-for i = claims + 1, #KEYS do
+local confirms, window, claim_ttl = tonumber(ARGV[1]), ARGV[2], ARGV[3]
+for i = 1, confirms do
   redis.call('SET', KEYS[i], ARGV[3 + i], 'PX', window)
+end
+local found = {}
+for i = confirms + 1, #KEYS do
+  if redis.call('SET', KEYS[i], ARGV[3 + i], 'NX', 'PX', claim_ttl) then
+    found[i - confirms] = 'claimed'
+  else
+    found[i - confirms] = redis.call('GET', KEYS[i]) or ''
+  end
 end
 return found
 """
@@ -63,6 +64,12 @@ return 0
 """
 _DONE = b"done:"
 _T = TypeVar("_T")
+
+
+def _retrieve(done: asyncio.Future[object]) -> None:
+    """A queued confirm's outcome, taken so that asyncio does not report it (a failure is logged by ``_call``)."""
+    if not done.cancelled():
+        done.exception()
 
 
 def _redis_key(source: str, key: str) -> str:
@@ -121,14 +128,15 @@ class RedisClaimBackend:
         return "pending", 0  # held by another copy (or it just expired: asked again)
 
     async def confirm(self, source: str, key: str, events: int) -> None:
+        """Queued, not awaited: the records are durable already, and copies asking after this are answered after it.
+
+        If it never lands (Redis gone, or this process killed), the claim expires and a later retry
+        publishes again, under the same ids.
+        """
         name = _redis_key(source, key)
         self._held.pop(name, None)
-        if self._is_down():
-            return
-        try:
-            await self._steps.submit((name, b"%s%d" % (_DONE, events), False))
-        except RedisUnavailable:
-            pass  # the claim expires; a retry after that publishes again, under the same ids
+        if not self._is_down():
+            self._steps.submit((name, b"%s%d" % (_DONE, events), False)).add_done_callback(_retrieve)
 
     async def release(self, source: str, key: str) -> None:
         name = _redis_key(source, key)
@@ -145,12 +153,11 @@ class RedisClaimBackend:
 
     async def _step_batch(self, steps: Sequence[tuple[str, bytes, bool]]) -> list[object]:
         """For each claim: claimed, or what holds the key (empty when a release left nothing: asked again)."""
-        claims = [step for step in steps if step[2]]
         confirms = [step for step in steps if not step[2]]
-        ordered = claims + confirms
+        ordered = confirms + [step for step in steps if step[2]]
         replies = list(await self._call(self._step_script(
             keys=[name for name, _, _ in ordered],
-            args=[len(claims), self._claim_ttl_ms, self._window_ms, *(value for _, value, _ in ordered)])))
+            args=[len(confirms), self._window_ms, self._claim_ttl_ms, *(value for _, value, _ in ordered)])))
         answers = iter(replies)
         return [next(answers) if is_claim else None for _, _, is_claim in steps]
 
