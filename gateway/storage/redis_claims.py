@@ -41,7 +41,8 @@ _log = structlog.get_logger("gateway.storage.redis_claims")
 _PREFIX = "gateway:dedupe:"
 _RETRY_AFTER_S = 1.0
 # KEYS: the confirms' keys, then the claims'. ARGV: how many confirms, the window, the claim TTL, then a value
-# per key (a confirm's done:<events>, a claim's pending token). For each claim: 'claimed', or what holds it.
+# per key (a confirm's done:<events>, a claim's pending token). For each claim, a line: 'claimed', or what
+# holds it (one string, not an array: redis-py parses an array's items one by one, in Python).
 # Confirms go first: a copy that waited in this process for one asks in the same call or a later one.
 _STEP = """
 local confirms, window, claim_ttl = tonumber(ARGV[1]), ARGV[2], ARGV[3]
@@ -56,7 +57,7 @@ for i = confirms + 1, #KEYS do
     found[i - confirms] = redis.call('GET', KEYS[i]) or ''
   end
 end
-return found
+return table.concat(found, '\\n')
 """
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -155,10 +156,10 @@ class RedisClaimBackend:
         """For each claim: claimed, or what holds the key (empty when a release left nothing: asked again)."""
         confirms = [step for step in steps if not step[2]]
         ordered = confirms + [step for step in steps if step[2]]
-        replies = list(await self._call(self._step_script(
+        reply = await self._call(self._step_script(
             keys=[name for name, _, _ in ordered],
-            args=[len(confirms), self._window_ms, self._claim_ttl_ms, *(value for _, value, _ in ordered)])))
-        answers = iter(replies)
+            args=[len(confirms), self._window_ms, self._claim_ttl_ms, *(value for _, value, _ in ordered)]))
+        answers = iter(reply.split(b"\n"))
         return [next(answers) if is_claim else None for _, _, is_claim in steps]
 
     def _is_down(self) -> bool:
