@@ -41,10 +41,10 @@ def _config(broker: EmbeddedBroker, workdir: Path, dedupe: str) -> str:
 @contextmanager
 def _instances(
     broker: EmbeddedBroker, tmp_path: Path, redis_url: str, *, timeout_ms: int = 250, count: int = 2
-) -> Iterator[list[str]]:
-    """``count`` serve instances on one Redis: their base URLs."""
+) -> Iterator[list[GatewayProcess]]:
+    """``count`` serve instances on one Redis."""
     with ExitStack() as stack:
-        urls = []
+        gateways = []
         for number in range(count):
             workdir = tmp_path / f"instance-{number}"
             workdir.mkdir()
@@ -52,8 +52,8 @@ def _instances(
                                                                   f"redis_timeout_ms = {timeout_ms}"),
                                     workdir)
             stack.callback(stop_gateway, gateway)
-            urls.append(gateway.base_url)
-        yield urls
+            gateways.append(gateway)
+        yield gateways
 
 
 async def _post_at_once(urls: list[str], bodies: list[bytes]) -> list[httpx.Response]:
@@ -98,7 +98,8 @@ def test_sixty_copies_over_two_instances_publish_once(
 ) -> None:
     """Two instances, one Redis: 60 copies at once give one 202, 59 duplicates and one record."""
     # A generous Redis timeout: on a loaded machine a slow answer would fail open and publish twice, by design.
-    with _instances(broker, tmp_path, redis_server.url, timeout_ms=5000) as urls:
+    with _instances(broker, tmp_path, redis_server.url, timeout_ms=5000) as gateways:
+        urls = [gateway.base_url for gateway in gateways]
         body = unique_booking(f"replicas-{time.time_ns()}", 1)
         events = _copies_of_one(asyncio.run(_post_at_once(urls, [body] * COPIES)))
         assert len(_published(broker, events)) == len(events)
@@ -128,7 +129,8 @@ def _stop_workers(gateway: GatewayProcess) -> None:
 
 def test_redis_killed_mid_stream_still_accepts_and_publishes(broker: EmbeddedBroker, tmp_path: Path) -> None:
     """Redis SIGKILLed between two halves of a stream: every delivery is 202 and on the topic, fail-open counted."""
-    with RedisServer(tmp_path) as redis, _instances(broker, tmp_path, redis.url) as urls:
+    with RedisServer(tmp_path) as redis, _instances(broker, tmp_path, redis.url) as gateways:
+        urls = [gateway.base_url for gateway in gateways]
         tag = f"redis-killed-{time.time_ns()}"
         before = asyncio.run(_post_at_once(urls, [unique_booking(tag, n) for n in range(20)]))
         redis.kill()
@@ -148,6 +150,9 @@ def test_redis_killed_mid_stream_still_accepts_and_publishes(broker: EmbeddedBro
                         for line in httpx.get(url + "/metrics", timeout=10).text.splitlines()
                         if line.startswith("gateway_dedupe_fail_open_total{"))
         assert fail_open >= 20  # every copy after the kill (one before it, on a loaded machine, may add to it)
+        for gateway in gateways:  # said once per outage, not once per request
+            said = [line for line in gateway.log_entries() if line.get("event", "").startswith("dedupe redis unavail")]
+            assert 1 <= len(said) <= 2 and said[0]["level"] == "warning", said  # 2: a slow answer before the kill
 
 
 def _booking_change(booking: str, change: int) -> bytes:
