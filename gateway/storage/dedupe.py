@@ -171,9 +171,12 @@ class DedupeStore:
 
     def seen(self, source: str, key: str, now: float | None = None) -> int | None:
         """How many events the first answer to this delivery had, if it came within the window."""
+        return self.seen_digest(_digest(source, key), now)
+
+    def seen_digest(self, digest: bytes, now: float | None = None) -> int | None:
+        """``seen`` by the delivery's ``digest``."""
         assert self._reader is not None
         cutoff = (time.time() if now is None else now) - self.window_s
-        digest = _digest(source, key)
         pending = self._unwritten.get(digest) or self._writing.get(digest)
         if pending is not None:
             return pending[0] if pending[1] >= cutoff else None

@@ -45,13 +45,14 @@ class LocalClaimBackend:
         self._locks.close()
 
     async def try_claim(self, source: str, key: str) -> tuple[BackendState, int]:
-        events = self.store.seen(source, key)
+        delivery = digest(source, key)
+        events = self.store.seen_digest(delivery)
         if events is not None:
             return "seen", events
-        lock_id = ByteLocks.id_of(digest(source, key))
+        lock_id = ByteLocks.id_of(delivery)
         if not self._locks.try_lock(lock_id):
             return "pending", 0
-        events = self.store.seen(source, key)  # confirmed by another process just before it let go
+        events = self.store.seen_digest(delivery)  # confirmed by another process just before it let go
         if events is not None:
             self._locks.unlock(lock_id)
             return "seen", events
