@@ -122,6 +122,14 @@ class Adapter:
     delivery_headers: DeliveryHeaders | None = None
     needs_timezone: bool = False
     """The vendor sends local times, so its sources set ``timezone`` (dev, deploy and test configs do)."""
+    display_name: str | None = None
+    """How the vendor spells itself where people read it (the README's rows and headings), when not ``name``
+    in another case: ``Cal.com`` for ``calcom``."""
+
+    @property
+    def spelled(self) -> str:
+        """The vendor's name as people read it, lower-cased: ``display_name`` or ``name``."""
+        return (self.display_name or self.name).lower()
 
     @property
     def default_auth(self) -> Literal["hmac", "token"]:

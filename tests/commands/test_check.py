@@ -103,7 +103,7 @@ def test_unreadable_file_fails_without_traceback(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
-        (["--provider", "calendly"], "invalid choice: 'calendly'"),
+        (["--provider", "acuity"], "invalid choice: 'acuity'"),
         (["--provider", "picktime", "--header", "no colon"], "'no colon' is not 'Name: value'"),
         (["--provider", "picktime", "--timezone", "Mars/Olympus"], "unknown IANA time zone 'Mars/Olympus'"),
     ],
