@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
+from adapters import ADAPTERS
 from adapters.schedulingkit import SchedulingKitSignature
+from tests.adapters.golden import golden_cases
 from tests.commands import TESTDATA, run_gateway
 
 SAMPLE = TESTDATA / "schedulingkit" / "seed_booking_created.json"
@@ -28,3 +32,14 @@ def test_a_vendor_without_a_signature_scheme_is_refused_with_the_ones_that_have_
     done = run_gateway("sign", "--provider", "picktime", "--secret", "x", str(SAMPLE))
     assert done.returncode == 2
     assert "schedulingkit" in done.stderr and "timekit" in done.stderr
+
+
+@pytest.mark.parametrize("vendor", sorted(name for name, adapter in ADAPTERS.items() if adapter.signature is not None))
+def test_every_signing_vendors_headers_verify(vendor: str) -> None:
+    """For each registered vendor with a signature, what ``gateway sign`` prints verifies as that vendor's scheme."""
+    scheme = ADAPTERS[vendor].signature
+    assert scheme is not None
+    seed = next(case for case in golden_cases(vendor) if case.name.startswith("seed_")).body_path
+    done = run_gateway("sign", "--provider", vendor, "--secret", "s3", str(seed))
+    assert done.returncode == 0, done.stderr
+    scheme([b"s3"], 300).verify(seed.read_bytes(), _headers(done.stdout), time.time())
