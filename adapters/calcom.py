@@ -16,7 +16,7 @@
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 from urllib.parse import parse_qsl
 
 import msgspec
@@ -44,7 +44,8 @@ from schemas.canonical import (
 __all__ = ["ADAPTER", "NAME", "SIGNATURE_HEADER", "CalcomSignature", "map_request"]
 
 NAME = "calcom"
-_DOCUMENT = msgspec.json.Decoder(CalcomDocument)
+# Lax: a custom template writes numbers as text ("length": "{{length}}"); Cal.com's own bodies are typed anyway.
+_DOCUMENT = msgspec.json.Decoder(CalcomDocument, strict=False)
 SIGNATURE_HEADER = "x-cal-signature-256"
 UNSIGNED: Final = "no-secret-provided"
 CalcomSignature = HexHmac(header=SIGNATURE_HEADER, unsigned=UNSIGNED)
@@ -120,7 +121,7 @@ def _booking_fields(document: CalcomDocument) -> CalcomBooking:
     if document.payload is None:
         return document
     try:
-        return msgspec.convert({"payload": document.payload}, CalcomBookingEvent).payload
+        return msgspec.convert({"payload": document.payload}, CalcomBookingEvent, strict=False).payload
     except msgspec.ValidationError as exc:
         raise AdapterError("invalid-payload", str(exc)) from None
 
@@ -166,13 +167,21 @@ def _booking(item: CalcomBooking, uid: str, status: BookingStatus | None, trigge
         attendees=[_attendee(guest, repairs) for guest in people[1:]],
         paid=True if trigger == "BOOKING_PAID" else None,
         notes=item.additional_notes or None,
-        custom_fields=[CustomField(name=key, value=field_value(answer.value))
-                       for key, answer in (item.responses or {}).items()
-                       if key not in _MAPPED_RESPONSES and answer.value not in (None, "")],
+        custom_fields=_custom_fields(item.responses or {}),
         cancellation=_cancellation(item, trigger),
         rescheduled_from=f"{NAME}:{item.reschedule_uid}" if trigger == "BOOKING_RESCHEDULED" and item.reschedule_uid
         else None,
     )
+
+
+def _custom_fields(responses: dict[str, Any]) -> list[CustomField]:
+    """Answers not mapped elsewhere, by field name; each ``{label, value}`` or, from a template, the value itself."""
+    fields = []
+    for name, answer in responses.items():
+        value = answer.get("value") if isinstance(answer, dict) else answer
+        if name not in _MAPPED_RESPONSES and value not in (None, ""):
+            fields.append(CustomField(name=name, value=field_value(value)))
+    return fields
 
 
 def _organizer(item: CalcomBooking) -> CalcomPerson:

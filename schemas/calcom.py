@@ -6,7 +6,7 @@ from typing import Any
 
 import msgspec
 
-__all__ = ["CalcomBooking", "CalcomBookingEvent", "CalcomDocument", "CalcomPerson", "CalcomResponse"]
+__all__ = ["CalcomBooking", "CalcomBookingEvent", "CalcomDocument", "CalcomPerson"]
 
 
 class CalcomPerson(msgspec.Struct, kw_only=True, rename="camel"):
@@ -19,13 +19,6 @@ class CalcomPerson(msgspec.Struct, kw_only=True, rename="camel"):
     time_zone: str | None = None
     phone_number: str | None = None
     no_show: bool | None = None
-
-
-class CalcomResponse(msgspec.Struct, kw_only=True):
-    """One booking-form answer: ``value`` is text, a list, or an object (a location choice)."""
-
-    label: str | None = None
-    value: Any = None
 
 
 class CalcomBooking(msgspec.Struct, kw_only=True, rename="camel"):
@@ -47,7 +40,8 @@ class CalcomBooking(msgspec.Struct, kw_only=True, rename="camel"):
     organizer: CalcomPerson | str | None = None
     """An object as Cal.com sends it; a custom template may send only a name (its own example: ``{{organizer.name}}``)."""
     attendees: list[CalcomPerson] | None = None
-    responses: dict[str, CalcomResponse] | None = None
+    responses: dict[str, Any] | None = None
+    """Booking-form answers by field: ``{label, value}`` as Cal.com sends them, any JSON from a template."""
     metadata: dict[str, Any] | None = None
     reschedule_uid: str | None = None
     cancellation_reason: str | None = None
