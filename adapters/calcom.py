@@ -96,8 +96,7 @@ def map_request(request: VerifiedRequest) -> Mapped:
         raise AdapterError("unsupported-event", f"unknown Cal.com trigger {trigger!r} - at `$.triggerEvent`")
     event_type, implied, fixed = known
     booking = _booking(item, _uid(item.uid, document), _status(item.status, implied, fixed, repairs), trigger, repairs)
-    payment = Payment(id=_text(item.payment_id), currency=_currency(item.currency), status="paid") \
-        if event_type == "payment.completed" else None
+    payment = _payment(item) if event_type == "payment.completed" else None
     data = EventData(provider=NAME, provider_event=trigger, booking=booking, payment=payment, repairs=repairs)
     return Mapped(changes=[Change(type=event_type, data=data, time=time)])
 
@@ -109,7 +108,7 @@ def _document(request: VerifiedRequest, repairs: list[str]) -> CalcomDocument:
         text = request.body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise AdapterError("invalid-payload", f"form body is not UTF-8: {exc.reason} at byte {exc.start}") from None
-    fields = {name: value for name, value in parse_qsl(text, keep_blank_values=True) if value}
+    fields = dict(parse_qsl(text))  # blank values (a template's empty {{variable}}) are left out
     try:
         return msgspec.convert(fields, CalcomDocument, strict=False)
     except msgspec.ValidationError as exc:
@@ -240,12 +239,10 @@ def _no_show(item: CalcomBooking, trigger: str, time: str | None, repairs: list[
     return Change(type="booking.no_show" if any(absent) else "booking.updated", data=data, time=time)
 
 
-def _text(value: int | None) -> str | None:
-    return None if value is None else str(value)
-
-
-def _currency(value: str | None) -> str | None:
-    return value.strip().upper() or None if value else None
+def _payment(item: CalcomBooking) -> Payment:
+    """BOOKING_PAID: which payment, in what currency; the amount stays null (the unit of ``price`` is undocumented)."""
+    currency = (item.currency or "").strip().upper() or None
+    return Payment(id=None if item.payment_id is None else str(item.payment_id), currency=currency, status="paid")
 
 
 ADAPTER = Adapter(name=NAME, map=map_request, signature=CalcomSignature, display_name="Cal.com")
