@@ -8,15 +8,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import msgspec
 import pytest
 
 from adapters.calcom import UNSIGNED, CalcomSignature
 from adapters.calendly import CalendlySignature
 from gateway.config import TopicSettings
 from gateway.kafka.broker import EmbeddedBroker, free_port
+from gateway.kafka.records import META_HEADER, DeliveryMeta
 from gateway.kafka.topics import ensure_topics
 from tests.adapters.golden import golden_cases
-from tests.conftest import gateway_config, start_gateway, stop_gateway
+from tests.conftest import TOPICS, gateway_config, start_gateway, stop_gateway
+from tests.kafka import Record, header, read_until
 
 SECRET = "http-test-secret"
 EXTRA_SOURCES = f"""
@@ -101,12 +104,22 @@ def test_calcom_auth_none_source_takes_unsigned_deliveries(http: httpx.Client, h
     assert response.status_code == 202, response.text
 
 
-def test_calcom_ping_is_202_with_a_note(http: httpx.Client) -> None:
-    """The Ping test is answered 2xx, archived, and makes no event."""
+async def test_calcom_ping_is_202_archived_without_an_event(http: httpx.Client, broker: EmbeddedBroker) -> None:
+    """The Ping test is answered 2xx with a note, archived on the raw topic byte for byte, and makes no event."""
     body = _body("calcom", "variant_ping")
     response = http.post("/webhooks/calcom/calcom-http", content=body,
                          headers=CalcomSignature([SECRET.encode()], 0).sign(body, time.time()))
     assert response.status_code == 202 and response.json()["events"] == [] and response.json()["note"]
+    delivery_id = response.json()["delivery_id"]
+    records = await read_until(broker.bootstrap_servers, TOPICS.raw,
+                               lambda got: any(_meta(r).delivery_id == delivery_id for r in got))
+    [record] = [r for r in records if _meta(r).delivery_id == delivery_id]
+    assert record.value == body and _meta(record).event_ids == []
+    assert not any(name.startswith("x-cal-signature") for name in _meta(record).headers)
+
+
+def _meta(record: Record) -> DeliveryMeta:
+    return msgspec.json.decode(header(record, META_HEADER) or b"{}", type=DeliveryMeta)
 
 
 def test_calcom_form_body_signed_as_sent(http: httpx.Client) -> None:
