@@ -2,7 +2,10 @@
 
 - The booking id is ``uid`` (``bookingUid`` on BOOKING_NO_SHOW_UPDATED), not
   the numeric ``bookingId``. A reschedule makes a new booking: its new ``uid``,
-  with ``rescheduled_from`` the old one (``rescheduleUid``).
+  with ``rescheduled_from`` the old one (``rescheduleUid``). Cal.com cancels
+  the old booking and sends nothing else for it, so BOOKING_RESCHEDULED also
+  yields ``booking.cancelled`` of the old ``uid`` (at ``rescheduleStartTime``)
+  with ``rescheduled_to`` the new one, as Calendly's reschedules do.
 - A body is ``{triggerEvent, createdAt, payload}``, or flat (the booking's
   fields beside ``triggerEvent``: MEETING_STARTED/_ENDED, and JSON custom
   templates). A custom template that is not JSON arrives form-encoded
@@ -95,10 +98,14 @@ def map_request(request: VerifiedRequest) -> Mapped:
     if known is None:
         raise AdapterError("unsupported-event", f"unknown Cal.com trigger {trigger!r} - at `$.triggerEvent`")
     event_type, implied, fixed = known
-    booking = _booking(item, _uid(item.uid, document), _status(item.status, implied, fixed, repairs), trigger, repairs)
+    uid = _uid(item.uid, document)
+    booking = _booking(item, uid, _status(item.status, implied, fixed, repairs), trigger, repairs)
     payment = _payment(item) if event_type == "payment.completed" else None
     data = EventData(provider=NAME, provider_event=trigger, booking=booking, payment=payment, repairs=repairs)
-    return Mapped(changes=[Change(type=event_type, data=data, time=time)])
+    changes = [Change(type=event_type, data=data, time=time)]
+    if trigger == "BOOKING_RESCHEDULED" and item.reschedule_uid and item.reschedule_uid.strip() not in ("", uid):
+        changes.append(_replaced(booking, item, trigger, time, list(repairs)))
+    return Mapped(changes=changes)
 
 
 def _document(request: VerifiedRequest, repairs: list[str]) -> CalcomDocument:
@@ -212,9 +219,32 @@ def _cancellation(item: CalcomBooking, trigger: str) -> Cancellation | None:
     return Cancellation(reason=item.cancellation_reason or None, by=_canceller(item))
 
 
+def _replaced(new: Booking, item: CalcomBooking, trigger: str, time: str | None, repairs: list[str]) -> Change:
+    """The booking a reschedule gave up: cancelled, its own times, ``rescheduled_to`` the new one.
+
+    Its other details are the new booking's (the same event type and people); the
+    video link and duration, which belong to the new booking, are left null.
+    """
+    old_uid = (item.reschedule_uid or "").strip()
+    by = _role(item, item.rescheduled_by)
+    old = msgspec.structs.replace(
+        new, id=f"{NAME}:{old_uid}", provider_id=old_uid, status="cancelled",
+        start=read_iso(item.reschedule_start_time, "rescheduleStartTime", repairs),
+        end=read_iso(item.reschedule_end_time, "rescheduleEndTime", repairs),
+        duration_minutes=None, location=Location(name=new.location.name) if new.location and new.location.name else None,
+        cancellation=Cancellation(by=by) if by else None, rescheduled_from=None, rescheduled_to=new.id)
+    data = EventData(provider=NAME, provider_event=trigger, booking=old, repairs=repairs)
+    return Change(type="booking.cancelled", data=data, time=time)
+
+
 def _canceller(item: CalcomBooking) -> str | None:
-    """``cancelledBy`` is an email: the organizer's is the owner, an attendee's the customer, any other as sent."""
-    by = (item.cancelled_by or "").strip()
+    """Who cancelled, from ``cancelledBy`` (an email)."""
+    return _role(item, item.cancelled_by)
+
+
+def _role(item: CalcomBooking, email: str | None) -> str | None:
+    """Whose email it is: the organizer's is the owner, an attendee's the customer; any other as sent."""
+    by = (email or "").strip()
     if not by:
         return None
     if (_organizer(item).email or "").lower() == by.lower():

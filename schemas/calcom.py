@@ -44,6 +44,10 @@ class CalcomBooking(msgspec.Struct, kw_only=True, rename="camel"):
     """Booking-form answers by field: ``{label, value}`` as Cal.com sends them, any JSON from a template."""
     metadata: dict[str, Any] | None = None
     reschedule_uid: str | None = None
+    """BOOKING_RESCHEDULED: the booking this one replaced, and its times."""
+    reschedule_start_time: str | None = None
+    reschedule_end_time: str | None = None
+    rescheduled_by: str | None = None
     cancellation_reason: str | None = None
     cancelled_by: str | None = None
     rejection_reason: str | None = None

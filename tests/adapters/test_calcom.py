@@ -65,12 +65,22 @@ def test_booking_id_is_uid_not_booking_id() -> None:
     assert change.data.booking.id == "calcom:unique-booking-identifier"
 
 
-def test_reschedule_is_the_new_uid_naming_the_old() -> None:
-    """BOOKING_RESCHEDULED is the new booking (its uid), rescheduled_from the old one (rescheduleUid)."""
-    [change] = map_request(_request(_body("variant_booking_rescheduled"))).changes
-    assert change.type == "booking.rescheduled"
-    assert change.data.booking.id == "calcom:nEwUid7Rescheduled2"
-    assert change.data.booking.rescheduled_from == "calcom:3xkVq9WmZ2cRt8sJbY7aPd"
+def test_reschedule_is_the_new_uid_and_the_old_one_cancelled() -> None:
+    """BOOKING_RESCHEDULED: the new booking (its uid) names the old (rescheduleUid), which is cancelled naming it."""
+    new, old = map_request(_request(_body("variant_booking_rescheduled"))).changes
+    assert (new.type, old.type) == ("booking.rescheduled", "booking.cancelled")
+    assert new.data.booking.id == "calcom:nEwUid7Rescheduled2" == old.data.booking.rescheduled_to
+    assert old.data.booking.id == "calcom:3xkVq9WmZ2cRt8sJbY7aPd" == new.data.booking.rescheduled_from
+    assert (old.data.booking.start, old.data.booking.end) == ("2024-06-11T14:00:00Z", "2024-06-11T14:30:00Z")
+    assert old.data.booking.status == "cancelled" and old.data.booking.rescheduled_from is None
+
+
+def test_reschedule_without_the_old_uid_is_one_event() -> None:
+    """Without rescheduleUid there is nothing to cancel: only the new booking, rescheduled_from null."""
+    document = json.loads(_body("variant_booking_rescheduled"))
+    del document["payload"]["rescheduleUid"]
+    [change] = map_request(_request(json.dumps(document).encode())).changes
+    assert change.type == "booking.rescheduled" and change.data.booking.rescheduled_from is None
 
 
 def test_flat_and_enveloped_meetings_map_alike() -> None:
