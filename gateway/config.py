@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import msgspec
 
 from adapters import ADAPTERS
+from adapters.signatures.standard_webhooks import SecretFormatError, decode_secret
 
 __all__ = [
     "Config",
@@ -26,7 +27,7 @@ __all__ = [
     "parse_config",
 ]
 
-AuthScheme = Literal["none", "token", "basic", "hmac"]
+AuthScheme = Literal["none", "token", "basic", "hmac", "standard-webhooks"]
 
 
 class _Section(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -147,6 +148,14 @@ def _check(config: Config, where: str, env: Mapping[str, str]) -> None:
         seen.add(source.id)
 
 
+def _check_standard_webhooks_secrets(source: SourceSettings, where: str, env: Mapping[str, str]) -> None:
+    for value in source.secret_values(env):
+        try:
+            decode_secret(value)
+        except SecretFormatError as exc:
+            raise ConfigError(where, f"auth = 'standard-webhooks': {exc}") from None
+
+
 def _check_source(source: SourceSettings, where: str, env: Mapping[str, str]) -> None:
     adapter = ADAPTERS.get(source.provider)
     if adapter is None:
@@ -162,6 +171,8 @@ def _check_source(source: SourceSettings, where: str, env: Mapping[str, str]) ->
         raise ConfigError(where, f"auth = {source.auth!r} needs secret, secrets or secret_env")
     if source.auth == "basic" and not all(":" in value for value in source.secret_values(env)):
         raise ConfigError(where, "auth = 'basic' secrets are 'user:password'")
+    if source.auth == "standard-webhooks":
+        _check_standard_webhooks_secrets(source, where, env)
     if source.timezone is not None:
         try:
             ZoneInfo(source.timezone)

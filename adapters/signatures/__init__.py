@@ -14,11 +14,12 @@ from types import MappingProxyType
 
 from adapters.signatures._hmac import HmacScheme
 from adapters.signatures.hex_hmac import HexHmac
+from adapters.signatures.standard_webhooks import StandardWebhooks
 from adapters.signatures.timestamped_hmac import TimestampedHmac
 
-__all__ = ["SCHEMES", "HexHmac", "HmacScheme", "TimestampedHmac"]
+__all__ = ["SCHEMES", "HexHmac", "HmacScheme", "StandardWebhooks", "TimestampedHmac"]
 
-_CLASSES: tuple[type[HmacScheme], ...] = (HexHmac, TimestampedHmac)
+_CLASSES: tuple[type[HmacScheme], ...] = (HexHmac, TimestampedHmac, StandardWebhooks)
 
 
 def _register() -> Mapping[str, type[HmacScheme]]:

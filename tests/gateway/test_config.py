@@ -63,6 +63,8 @@ def test_bundled_dev_config_is_valid() -> None:
         (('secret_env = "PICKTIME_SECRET"', 'secret_env = "NOT_SET_ANYWHERE"'), "NOT_SET_ANYWHERE is not set"),
         (('secret_env = "PICKTIME_SECRET"', ''), "needs secret, secrets or secret_env"),
         (('auth = "token"', 'auth = "basic"'), "'user:password'"),
+        (('auth = "token"', 'auth = "standard-webhooks"'), "auth = 'standard-webhooks': a Standard Webhooks secret "
+                                                          "starts with 'whsec_'"),
         (("[[sources]]", "[[sources]]\nid = 'picktime'\nprovider = 'picktime'\nsecret = 'x'\n[[sources]]"),
          "duplicate source id"),
         (("[kafka]", "[kafka]\nack_timeout_ms = 0"), "ack_timeout_ms must be positive"),
@@ -73,6 +75,15 @@ def test_wrong_keys_and_values_say_where(edit: tuple[str, str], message: str) ->
     with pytest.raises(ConfigError) as caught:
         _parse(GOOD.replace(*edit, 1))
     assert message in str(caught.value)
+
+
+@pytest.mark.parametrize("provider", sorted(ADAPTERS))
+def test_any_source_may_choose_standard_webhooks(provider: str) -> None:
+    """``auth = "standard-webhooks"`` is open to every vendor's source, with a ``whsec_`` secret."""
+    text = GOOD.replace('provider = "picktime"', f'provider = "{provider}"').replace(
+        'auth = "token"', 'auth = "standard-webhooks"')
+    config = parse_config(text, "test.toml", {"PICKTIME_SECRET": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"})
+    assert config.sources[0].auth == "standard-webhooks"
 
 
 def test_unreadable_file_is_a_config_error(tmp_path: Path) -> None:
