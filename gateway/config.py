@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import msgspec
 
 from adapters import ADAPTERS
-from adapters.signatures.standard_webhooks import SecretFormatError, decode_secret
+from adapters.signatures import SOURCE_SCHEMES
 
 __all__ = [
     "Config",
@@ -148,12 +148,12 @@ def _check(config: Config, where: str, env: Mapping[str, str]) -> None:
         seen.add(source.id)
 
 
-def _check_standard_webhooks_secrets(source: SourceSettings, where: str, env: Mapping[str, str]) -> None:
-    for value in source.secret_values(env):
-        try:
-            decode_secret(value)
-        except SecretFormatError as exc:
-            raise ConfigError(where, f"auth = 'standard-webhooks': {exc}") from None
+def _check_scheme_secrets(source: SourceSettings, where: str, env: Mapping[str, str]) -> None:
+    """A scheme a source chooses (``standard-webhooks``) refuses at start the secrets it could not use."""
+    try:
+        SOURCE_SCHEMES[source.auth]([value.encode() for value in source.secret_values(env)], 0)
+    except ValueError as exc:
+        raise ConfigError(where, f"auth = {source.auth!r}: {exc}") from None
 
 
 def _check_source(source: SourceSettings, where: str, env: Mapping[str, str]) -> None:
@@ -171,8 +171,8 @@ def _check_source(source: SourceSettings, where: str, env: Mapping[str, str]) ->
         raise ConfigError(where, f"auth = {source.auth!r} needs secret, secrets or secret_env")
     if source.auth == "basic" and not all(":" in value for value in source.secret_values(env)):
         raise ConfigError(where, "auth = 'basic' secrets are 'user:password'")
-    if source.auth == "standard-webhooks":
-        _check_standard_webhooks_secrets(source, where, env)
+    if source.auth in SOURCE_SCHEMES:
+        _check_scheme_secrets(source, where, env)
     if source.timezone is not None:
         try:
             ZoneInfo(source.timezone)

@@ -9,14 +9,10 @@ import uuid
 from pathlib import Path
 
 from adapters import ADAPTERS
-from adapters.base import SignatureSchemeFactory
-from adapters.signatures import StandardWebhooks
+from adapters.signatures import SOURCE_SCHEMES
 from gateway.commands import EXIT_OK, EXIT_USAGE, Command
 
 __all__ = ["COMMAND"]
-
-SOURCE_SCHEMES: dict[str, SignatureSchemeFactory] = {StandardWebhooks.name: StandardWebhooks()}
-"""The schemes a source's ``auth`` may name whatever its vendor (``auth = "standard-webhooks"``)."""
 
 
 def _configure(parser: argparse.ArgumentParser) -> None:

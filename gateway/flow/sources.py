@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from adapters import ADAPTERS
 from adapters.base import Adapter, SourceContext
-from adapters.signatures.standard_webhooks import SECRET_PREFIX, StandardWebhooks
+from adapters.signatures import SOURCE_SCHEMES
+from adapters.signatures.standard_webhooks import SECRET_PREFIX
 from gateway.config import SourceSettings
 from gateway.flow.auth import Authenticator, BasicAuth, NoAuth, SignatureAuth, TokenAuth
 
@@ -45,8 +46,8 @@ def _authenticator(settings: SourceSettings, adapter: Adapter, env: Mapping[str,
     if settings.auth == "hmac":
         assert adapter.signature is not None, "config checks hmac sources have a signature scheme"
         return SignatureAuth(adapter.signature([s.encode() for s in secrets], settings.signature_tolerance_s))
-    if settings.auth == "standard-webhooks":
-        return SignatureAuth(StandardWebhooks()([s.encode() for s in secrets], settings.signature_tolerance_s))
+    if settings.auth in SOURCE_SCHEMES:
+        return SignatureAuth(SOURCE_SCHEMES[settings.auth]([s.encode() for s in secrets], settings.signature_tolerance_s))
     return NoAuth()
 
 

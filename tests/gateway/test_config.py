@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import get_args
 
 import pytest
 
 from adapters import ADAPTERS
+from adapters.signatures import SOURCE_SCHEMES
 from gateway.commands.dev import bundled_dev_config
-from gateway.config import ConfigError, load_config, parse_config
+from gateway.config import AuthScheme, ConfigError, load_config, parse_config
 
 GOOD = """
 [server]
@@ -84,6 +86,11 @@ def test_any_source_may_choose_standard_webhooks(provider: str) -> None:
         'auth = "token"', 'auth = "standard-webhooks"')
     config = parse_config(text, "test.toml", {"PICKTIME_SECRET": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"})
     assert config.sources[0].auth == "standard-webhooks"
+
+
+def test_every_source_scheme_is_a_configurable_auth() -> None:
+    """The schemes any source may choose are all spelled in the config's ``auth`` Literal."""
+    assert set(SOURCE_SCHEMES) <= set(get_args(AuthScheme))
 
 
 def test_unreadable_file_is_a_config_error(tmp_path: Path) -> None:
