@@ -8,6 +8,7 @@ import pytest
 
 from adapters import ADAPTERS
 from adapters.schedulingkit import SchedulingKitSignature
+from adapters.signatures import StandardWebhooks
 from tests.adapters.golden import golden_cases
 from tests.commands import TESTDATA, run_gateway
 
@@ -43,3 +44,20 @@ def test_every_signing_vendors_headers_verify(vendor: str) -> None:
     done = run_gateway("sign", "--provider", vendor, "--secret", "s3", str(seed))
     assert done.returncode == 0, done.stderr
     scheme([b"s3"], 300).verify(seed.read_bytes(), _headers(done.stdout), time.time())
+
+
+def test_standard_webhooks_headers_verify_with_the_configured_secret() -> None:
+    """``--scheme standard-webhooks`` prints webhook-id, -timestamp and a v1 signature that the scheme accepts."""
+    secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+    done = run_gateway("sign", "--scheme", "standard-webhooks", "--secret", secret, str(SAMPLE))
+    assert done.returncode == 0, done.stderr
+    headers = _headers(done.stdout)
+    assert set(headers) == {"webhook-id", "webhook-timestamp", "webhook-signature"}
+    assert headers["webhook-signature"].startswith("v1,")
+    StandardWebhooks()([secret.encode()], 300).verify(SAMPLE.read_bytes(), headers, time.time())
+
+
+def test_a_secret_the_scheme_cannot_read_is_a_usage_error() -> None:
+    """A raw key where ``whsec_<base64>`` belongs: exit 2 saying so, no traceback."""
+    done = run_gateway("sign", "--scheme", "standard-webhooks", "--secret", "raw", str(SAMPLE))
+    assert done.returncode == 2 and "whsec_" in done.stderr and "Traceback" not in done.stderr
