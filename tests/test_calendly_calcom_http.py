@@ -11,6 +11,7 @@ import httpx
 import msgspec
 import pytest
 
+from adapters.base import SignatureSchemeFactory
 from adapters.calcom import UNSIGNED, CalcomSignature
 from adapters.calendly import CalendlySignature
 from gateway.config import TopicSettings
@@ -59,8 +60,13 @@ def http(broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory) -> It
         stop_gateway(running)
 
 
+def _signed(scheme: SignatureSchemeFactory, body: bytes, now: float) -> dict[str, str]:
+    """The headers the vendor sends with ``body`` at ``now``, keyed with this module's secret."""
+    return scheme([SECRET.encode()], 0).sign(body, now)
+
+
 def _calendly(body: bytes, now: float) -> dict[str, str]:
-    return CalendlySignature([SECRET.encode()], 0).sign(body, now)
+    return _signed(CalendlySignature, body, now)
 
 
 @pytest.mark.parametrize("skew", [-121, 121])
@@ -108,7 +114,7 @@ async def test_calcom_ping_is_202_archived_without_an_event(http: httpx.Client, 
     """The Ping test is answered 2xx with a note, archived on the raw topic byte for byte, and makes no event."""
     body = _body("calcom", "variant_ping")
     response = http.post("/webhooks/calcom/calcom-http", content=body,
-                         headers=CalcomSignature([SECRET.encode()], 0).sign(body, time.time()))
+                         headers=_signed(CalcomSignature, body, time.time()))
     assert response.status_code == 202 and response.json()["events"] == [] and response.json()["note"]
     delivery_id = response.json()["delivery_id"]
     records = await read_until(broker.bootstrap_servers, TOPICS.raw,
@@ -126,6 +132,6 @@ def test_calcom_form_body_signed_as_sent(http: httpx.Client) -> None:
     """A form-encoded template body is verified over its raw bytes and mapped."""
     body = _body("calcom", "variant_form_encoded_template")
     headers = {"content-type": "application/x-www-form-urlencoded",
-               **CalcomSignature([SECRET.encode()], 0).sign(body, time.time())}
+               **_signed(CalcomSignature, body, time.time())}
     response = http.post("/webhooks/calcom/calcom-http", content=body, headers=headers)
     assert response.status_code == 202 and len(response.json()["events"]) == 1

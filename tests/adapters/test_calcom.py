@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.base import AdapterError, Mapped, SignatureError, SourceContext, VerifiedRequest
+from adapters.base import AdapterError, Mapped, SignatureError, SignatureScheme, SourceContext, VerifiedRequest
 from adapters.calcom import ADAPTER, UNSIGNED, CalcomSignature, map_request
 from gateway.config import SourceSettings
 from gateway.errors import AuthenticationError
@@ -140,31 +140,36 @@ def test_no_show_marks_attendees() -> None:
     assert [a.status for a in change.data.booking.attendees] == ["no_show", None]
 
 
+def _keyed(*secrets: bytes, tolerance_s: int = 300) -> SignatureScheme:
+    """CalcomSignature keyed as a source keys it: the one call here that knows the scheme factory's arguments."""
+    return CalcomSignature(secrets, tolerance_s)
+
+
 def _header(body: bytes, secret: bytes = SECRET) -> dict[str, str]:
     return {"x-cal-signature-256": hmac.new(secret, body, hashlib.sha256).hexdigest()}
 
 
 def _reason(headers: dict[str, str], body: bytes = SEED, secrets: tuple[bytes, ...] = (SECRET,)) -> str:
     with pytest.raises(SignatureError) as caught:
-        CalcomSignature(secrets, 300).verify(body, headers, NOW)
+        _keyed(*secrets).verify(body, headers, NOW)
     return caught.value.reason
 
 
 def test_adapter_registers_its_signature_scheme() -> None:
     """The adapter's scheme is CalcomSignature, and sign() writes Cal.com's header."""
     assert ADAPTER.signature is CalcomSignature
-    assert CalcomSignature([SECRET], 300).sign(SEED, NOW) == _header(SEED)
+    assert _keyed(SECRET).sign(SEED, NOW) == _header(SEED)
 
 
 def test_signature_valid_and_rotated() -> None:
     """The hex HMAC of the raw body verifies, under the current or the next secret."""
-    CalcomSignature([SECRET], 300).verify(SEED, _header(SEED), NOW)
-    CalcomSignature([SECRET, b"next"], 300).verify(SEED, _header(SEED, b"next"), NOW)
+    _keyed(SECRET).verify(SEED, _header(SEED), NOW)
+    _keyed(SECRET, b"next").verify(SEED, _header(SEED, b"next"), NOW)
 
 
 def test_signature_has_no_timestamp_to_go_stale() -> None:
     """Cal.com signs no timestamp: a signature verifies whenever it arrives (replays are dedupe's job)."""
-    CalcomSignature([SECRET], 300).verify(SEED, _header(SEED), NOW + 10 * 86_400)
+    _keyed(SECRET).verify(SEED, _header(SEED), NOW + 10 * 86_400)
 
 
 def test_signature_forged_wrong_secret_reencoded() -> None:

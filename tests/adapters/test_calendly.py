@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.base import AdapterError, Mapped, SignatureError, SourceContext, VerifiedRequest
+from adapters.base import AdapterError, Mapped, SignatureError, SignatureScheme, SourceContext, VerifiedRequest
 from adapters.calendly import ADAPTER, CalendlySignature, map_request
 from gateway.errors import GatewayError
 from tests.adapters.golden import RECEIVED_AT, GoldenCase, golden_cases
@@ -106,13 +106,18 @@ def test_no_gateway_error_answers_410() -> None:
     assert all(cls.status_code != 410 for cls in subclasses(GatewayError))
 
 
+def _keyed(*secrets: bytes, tolerance_s: int = 300) -> SignatureScheme:
+    """CalendlySignature keyed as a source keys it: the one call here that knows the scheme factory's arguments."""
+    return CalendlySignature(secrets, tolerance_s)
+
+
 def _header(body: bytes, secret: bytes = SECRET, timestamp: int = int(NOW)) -> dict[str, str]:
     digest = hmac.new(secret, f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
     return {"calendly-webhook-signature": f"t={timestamp},v1={digest}"}
 
 
 def _verify(headers: dict[str, str], body: bytes = SEED, secrets: tuple[bytes, ...] = (SECRET,)) -> None:
-    CalendlySignature(secrets, 300).verify(body, headers, NOW)
+    _keyed(*secrets).verify(body, headers, NOW)
 
 
 def _reason(headers: dict[str, str], body: bytes = SEED, secrets: tuple[bytes, ...] = (SECRET,)) -> str:
@@ -124,7 +129,7 @@ def _reason(headers: dict[str, str], body: bytes = SEED, secrets: tuple[bytes, .
 def test_adapter_registers_its_signature_scheme() -> None:
     """The adapter exposes CalendlySignature as its scheme, and sign() writes Calendly's own header."""
     assert ADAPTER.signature is CalendlySignature
-    assert CalendlySignature([SECRET], 300).sign(SEED, NOW) == _header(SEED)
+    assert _keyed(SECRET).sign(SEED, NOW) == _header(SEED)
 
 
 def test_signature_valid() -> None:
@@ -174,9 +179,9 @@ def test_signature_stale_or_future_timestamp(skew: int) -> None:
 def test_signature_tolerance_is_the_sources_setting() -> None:
     """The tolerance comes from the source (signature_tolerance_s), not from the adapter."""
     headers = _header(SEED, timestamp=int(NOW) - 30)
-    CalendlySignature([SECRET], 30).verify(SEED, headers, NOW)
+    _keyed(SECRET, tolerance_s=30).verify(SEED, headers, NOW)
     with pytest.raises(SignatureError, match="29 s tolerance"):
-        CalendlySignature([SECRET], 29).verify(SEED, headers, NOW)
+        _keyed(SECRET, tolerance_s=29).verify(SEED, headers, NOW)
 
 
 JSON_VALUES = st.recursive(
