@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import random
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -74,4 +77,64 @@ async def test_full_spool_refuses_until_something_drains(tmp_path: Path) -> None
         assert not spool.is_full
         await spool.append(_records("b", 600))
     finally:
+        await spool.close()
+
+
+def _held_on_disk(path: Path) -> int:
+    """What the spool's database holds, read through a connection of its own (as another process would)."""
+    db = sqlite3.connect(path)
+    try:
+        return int(db.execute("SELECT coalesce(sum(size), 0) FROM spool").fetchone()[0])
+    finally:
+        db.close()
+
+
+async def test_the_byte_limit_holds_under_concurrent_appends_and_removals(tmp_path: Path) -> None:
+    """Hundreds of concurrent appends while the relay removes batches: never more than max_bytes held, on disk
+    or in flight, and every append either acknowledged and stored, or refused and absent."""
+    max_bytes = 20_000
+    spool = Spool(tmp_path, max_bytes=max_bytes)
+    await spool.open()
+    acked: dict[bytes, int] = {}
+    refused: set[bytes] = set()
+    removed: set[bytes] = set()
+    peaks: list[int] = []
+    stop = asyncio.Event()
+
+    async def append(n: int) -> None:
+        tag = f"r{n}".encode()
+        await asyncio.sleep(random.random() / 50)
+        try:
+            acked[tag], _ = await spool.append(_records(tag.decode(), random.randint(50, 900)))
+        except SpoolFullError:
+            refused.add(tag)
+
+    async def drain() -> None:
+        while not stop.is_set():
+            batches = await spool.oldest(random.randint(1, 4))
+            if random.random() < 0.5:
+                await spool.remove(batches)
+                removed.update(batch.records[0].key or b"" for batch in batches)
+            await asyncio.sleep(random.random() / 200)
+
+    async def watch() -> None:
+        while not stop.is_set():
+            peaks.append(await asyncio.to_thread(_held_on_disk, spool.path))
+            peaks.append(spool.held_bytes)
+
+    random.seed(11)
+    watchers = [asyncio.create_task(drain()), asyncio.create_task(watch())]
+    try:
+        await asyncio.gather(*(append(n) for n in range(600)))
+        stop.set()
+        await asyncio.gather(*watchers)
+        on_disk = {batch.records[0].key for batch in await spool.oldest(10_000)}
+        assert max(peaks) <= max_bytes, f"held {max(peaks)} bytes against max_bytes = {max_bytes}"
+        assert refused and acked, "the run must have both filled the spool and stored batches"
+        assert on_disk | removed == set(acked), "every acknowledged append is stored or was relayed"
+        assert not (on_disk | removed) & refused, "nothing refused was stored"
+        assert spool.bytes == _held_on_disk(spool.path) <= max_bytes
+    finally:
+        stop.set()
+        await asyncio.gather(*watchers, return_exceptions=True)
         await spool.close()
