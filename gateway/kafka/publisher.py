@@ -10,6 +10,9 @@ so its sender, retries, idempotence and compression stay in charge.
 A batch stays open until aiokafka's sender takes it (while one produce
 request is in flight, the next batch fills), it is full, or it carries a
 large record (which goes alone, so a broker refusing it fails no one else).
+A record over ``max_request_size`` (as Kafka counts a batch holding it) is
+refused at once with MessageSizeTooLargeError, as ``AIOKafkaProducer.send``
+would; ``send_batch`` itself checks no size.
 """
 
 from __future__ import annotations
@@ -22,10 +25,11 @@ from typing import Any, Literal
 import msgspec
 import structlog
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import BrokerResponseError, KafkaError
+from aiokafka.errors import BrokerResponseError, KafkaError, MessageSizeTooLargeError
 
 from gateway.config import KafkaSettings, TopicSettings
 from gateway.kafka._aiokafka import Partitions, ProducerMetadata, murmur2
+from gateway.kafka.refusals import first_oversized
 from gateway.kafka.topics import topic_names
 from gateway.outbound import OutboundRecord
 
@@ -107,6 +111,13 @@ class PendingBatch:
         self._timer = loop.call_later(deadline_s, self._deadline_passed)
         self.acked.add_done_callback(self._settled)
 
+    @classmethod
+    def refused(cls, error: KafkaError, loop: asyncio.AbstractEventLoop) -> PendingBatch:
+        """A batch failed before it was sent (a record the client refuses): nobody else's records in it."""
+        batch = cls(None, 0, loop, None)
+        batch.acked.set_exception(error)
+        return batch
+
     def append(self, record: OutboundRecord) -> bool:
         """Add the record; False when the batch is closed (taken by the sender, or full)."""
         return self.builder.append(timestamp=None, key=record.key, value=record.value,
@@ -177,6 +188,11 @@ class Publisher:
     def refusal(self) -> ProducerRefusal | None:
         """Why the broker refuses the configured producer, while it does."""
         return self._refusal
+
+    @property
+    def max_record_bytes(self) -> int:
+        """The largest record batch (one record alone) the producer sends; larger records are refused."""
+        return self._max_request_size
 
     @property
     def ack_deadline_s(self) -> float:
@@ -273,16 +289,15 @@ class Publisher:
         Raises BrokerUnavailable, before adding any record, when a record
         cannot be placed: the caller spools them all.
         """
+        return list(dict.fromkeys(self.place(records)))
+
+    def place(self, records: Sequence[OutboundRecord]) -> list[PendingBatch]:
+        """As ``append``, but the batch of each record, in the order of ``records`` (repeats included)."""
         producer = self._producer
         if producer is None:
             raise BrokerUnavailable("the producer is not connected")
         placed = [(self._partition(record), record) for record in records]
-        batches: list[PendingBatch] = []
-        for partition, record in placed:
-            batch = self._append(producer, (record.topic, partition), record)
-            if batch not in batches:
-                batches.append(batch)
-        return batches
+        return [self._append(producer, (record.topic, partition), record) for partition, record in placed]
 
     def _partition(self, record: OutboundRecord) -> int:
         """Kafka's default partitioner for keyed records: murmur2 of the key, so each key keeps its order."""
@@ -301,6 +316,9 @@ class Publisher:
         return cached
 
     def _append(self, producer: AIOKafkaProducer, where: tuple[str, int], record: OutboundRecord) -> PendingBatch:
+        too_large = first_oversized((record,), self._max_request_size)
+        if too_large is not None:
+            return PendingBatch.refused(MessageSizeTooLargeError(str(too_large)), asyncio.get_running_loop())
         alone = len(record.value) > self._alone_bytes
         batch = self._open.get(where)
         if batch is not None:
