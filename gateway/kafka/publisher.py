@@ -10,9 +10,10 @@ so its sender, retries, idempotence and compression stay in charge.
 A batch stays open until aiokafka's sender takes it (while one produce
 request is in flight, the next batch fills), it is full, or it carries a
 large record (which goes alone, so a broker refusing it fails no one else).
-A record over ``max_request_size`` (as Kafka counts a batch holding it) is
-refused at once with MessageSizeTooLargeError, as ``AIOKafkaProducer.send``
-would; ``send_batch`` itself checks no size.
+Records nobody checked (``place``: spooled, quarantined) over
+``max_request_size`` (as Kafka counts a batch holding one) are refused at
+once with MessageSizeTooLargeError, as ``AIOKafkaProducer.send`` would;
+``send_batch`` itself checks no size.
 """
 
 from __future__ import annotations
@@ -287,17 +288,35 @@ class Publisher:
         """Add the records to open batches; the batches that now carry them (each once).
 
         Raises BrokerUnavailable, before adding any record, when a record
-        cannot be placed: the caller spools them all.
+        cannot be placed: the caller spools them all. The records fit ``max_record_bytes``: the caller checked (``Deliverer.deliver`` does, before anything is
+        acknowledged), so the hot path does not measure them twice.
         """
-        return list(dict.fromkeys(self.place(records)))
+        return list(dict.fromkeys(self._place(records, checked=True)))
 
     def place(self, records: Sequence[OutboundRecord]) -> list[PendingBatch]:
-        """As ``append``, but the batch of each record, in the order of ``records`` (repeats included)."""
+        """As ``append``, for records nobody checked (spooled, quarantined): the batch of each record, in order.
+
+        A record over ``max_record_bytes`` gets a batch of its own, failed with MessageSizeTooLargeError.
+        """
+        return self._place(records, checked=False)
+
+    def _place(self, records: Sequence[OutboundRecord], *, checked: bool) -> list[PendingBatch]:
         producer = self._producer
         if producer is None:
             raise BrokerUnavailable("the producer is not connected")
         placed = [(self._partition(record), record) for record in records]
-        return [self._append(producer, (record.topic, partition), record) for partition, record in placed]
+        if checked:
+            return [self._append(producer, (record.topic, partition), record) for partition, record in placed]
+        return [self._too_large(record) or self._append(producer, (record.topic, partition), record)
+                for partition, record in placed]
+
+    def _too_large(self, record: OutboundRecord) -> PendingBatch | None:
+        """A failed batch for a record over the limit, as ``AIOKafkaProducer.send`` refuses it (send_batch checks no
+        size); None when it fits."""
+        too_large = first_oversized((record,), self._max_request_size)
+        if too_large is None:
+            return None
+        return PendingBatch.refused(MessageSizeTooLargeError(str(too_large)), asyncio.get_running_loop())
 
     def _partition(self, record: OutboundRecord) -> int:
         """Kafka's default partitioner for keyed records: murmur2 of the key, so each key keeps its order."""
@@ -316,9 +335,6 @@ class Publisher:
         return cached
 
     def _append(self, producer: AIOKafkaProducer, where: tuple[str, int], record: OutboundRecord) -> PendingBatch:
-        too_large = first_oversized((record,), self._max_request_size)
-        if too_large is not None:
-            return PendingBatch.refused(MessageSizeTooLargeError(str(too_large)), asyncio.get_running_loop())
         alone = len(record.value) > self._alone_bytes
         batch = self._open.get(where)
         if batch is not None:

@@ -63,9 +63,26 @@ def record_batch_bytes(record: OutboundRecord) -> int:
     return BATCH_HEADER_BYTES + _varint_bytes(body) + body
 
 
+def _upper_bound(record: OutboundRecord) -> int:
+    """At least ``record_batch_bytes``, in a few operations (every varint at its 5-byte most, 4 bytes a character)."""
+    size = _FIXED_BOUND + len(record.value) + (0 if record.key is None else len(record.key))
+    for name, value in record.headers:
+        size += 10 + 4 * len(name) + len(value)
+    return size
+
+
+# Header, the record's length, attributes, deltas, key and value lengths, header count: each varint at most 5 bytes.
+_FIXED_BOUND = BATCH_HEADER_BYTES + 5 + 3 + 5 + 5 + 5
+
+
 def first_oversized(records: Sequence[OutboundRecord], limit: int) -> RecordTooLarge | None:
-    """The first record over ``limit`` bytes, as the error that says so; None when all fit."""
+    """The first record over ``limit`` bytes, as the error that says so; None when all fit.
+
+    Most records are far below the limit: the exact size is computed only when a cheap upper bound passes it.
+    """
     for record in records:
+        if _upper_bound(record) <= limit:
+            continue
         size = record_batch_bytes(record)
         if size > limit:
             return RecordTooLarge(record.topic, size, limit)

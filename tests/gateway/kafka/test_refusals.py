@@ -39,8 +39,12 @@ def _built_size(record: OutboundRecord) -> int:
     ids=["empty", "varint-edges", "several-headers", "a-mebibyte-body"],
 )
 def test_record_batch_bytes_is_what_kafka_counts(record: OutboundRecord) -> None:
-    """The computed size equals the length of the batch aiokafka builds for the record alone."""
-    assert record_batch_bytes(record) == _built_size(record)
+    """The computed size equals the length of the batch aiokafka builds for the record alone, and the limit
+    check (a cheap bound first) refuses exactly the records over it."""
+    size = _built_size(record)
+    assert record_batch_bytes(record) == size
+    assert first_oversized([record], size) is None
+    assert first_oversized([record], size - 1) is not None
 
 
 def test_first_oversized_names_the_record_and_the_limit() -> None:
