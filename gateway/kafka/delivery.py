@@ -30,7 +30,7 @@ from gateway.kafka.refusals import first_oversized, is_permanent
 from gateway.ops.metrics import Metrics
 from gateway.outbound import OutboundRecord
 from gateway.storage.quarantine import QuarantinedRecord, new_entry
-from gateway.storage.spool import Spool, SpooledBatch
+from gateway.storage.spool import Spool, SpooledBatch, SpoolFullError
 
 __all__ = ["Delivered", "Deliverer"]
 
@@ -169,7 +169,7 @@ class Deliverer:
                 backoff = min(backoff * 2, _BACKOFF_MAX_S)
 
     async def _relay_once(self) -> bool:
-        """Send the oldest spooled batches; True when they were acknowledged and removed."""
+        """Send the oldest spooled batches; True once the broker took them (records it refused for good quarantined)."""
         await self._settle_in_flight()
         if not self.publisher.connected:
             self._metrics.broker_up.set(0)
@@ -180,31 +180,39 @@ class Deliverer:
         if self._in_flight:
             # A send timed out while we read: settle it first, or its batch could go out twice.
             return True
+        refused = await self._send(batches)
+        if refused is None:
+            return False
+        try:
+            await self.spool.remove(batches, refused)
+        except SpoolFullError as exc:
+            _log.error("relay could not update the spool; will retry", detail=exc.detail)
+            return False
+        self._update_spool_metrics()
+        for entry in (entry for entries in refused.values() for entry in entries):
+            _log.error("broker refused a record for good; quarantined", quarantine_id=entry.id,
+                       topic=entry.record.topic, error=entry.error, detail=entry.detail,
+                       quarantined=self.spool.quarantined)
+        _log.info("relayed spooled records", batches=len(batches), records=sum(len(b.records) for b in batches),
+                  left=self.spool.records)
+        return True
+
+    async def _send(self, batches: Sequence[SpooledBatch]) -> dict[int, list[QuarantinedRecord]] | None:
+        """Send the batches' records; those refused for good (by batch seq), or None to retry them all."""
         records = [record for batch in batches for record in batch.records]
         try:
             placed = self.publisher.place(records)
         except BrokerUnavailable as exc:
             _log.warning("relay could not queue records", error=type(exc).__name__, spooled=self.spool.records)
-            return False
+            return None
         await first_failure(list(dict.fromkeys(placed)))
         errors = [batch.error for batch in placed]
         if any(error is not None and not is_permanent(error) for error in errors):
             self._metrics.broker_up.set(0)
             _log.warning("relay: broker did not acknowledge; will retry", spooled=self.spool.records)
-            return False
+            return None
         self._metrics.broker_up.set(1)
-        refused = await self._refused_alone(batches, errors) if any(errors) else {}
-        if refused is None:
-            return False
-        await self.spool.remove(batches, refused)
-        self._update_spool_metrics()
-        for entries in refused.values():
-            for entry in entries:
-                _log.error("broker refused a record for good; quarantined", quarantine_id=entry.id,
-                           topic=entry.record.topic, error=entry.error, detail=entry.detail,
-                           quarantined=self.spool.quarantined)
-        _log.info("relayed spooled records", batches=len(batches), records=len(records), left=self.spool.records)
-        return True
+        return await self._refused_alone(batches, errors) if any(errors) else {}
 
     async def _refused_alone(
         self, batches: Sequence[SpooledBatch], errors: Sequence[BaseException | None]

@@ -256,11 +256,15 @@ class Spool:
 
         ``quarantined`` (by batch seq) are records of those batches the broker
         refused for good: they move into the quarantine in the same transaction.
+        SpoolFullError when the disk refuses the write (nothing changed then).
         """
         if not batches:
             return
         moving = quarantined or {}
-        deleted, kept = await self._run(self._delete, [batch.seq for batch in batches], moving)
+        try:
+            deleted, kept = await self._run(self._delete, [batch.seq for batch in batches], moving)
+        except sqlite3.Error as exc:
+            raise SpoolFullError(f"the spool could not write to disk: {exc}") from None
         self.records -= len(deleted)
         self.bytes -= sum(batch.size for batch in batches if batch.seq in deleted)
         self.quarantined += len(kept)

@@ -1,15 +1,19 @@
-"""The spool: durable batches, exact accounting, slots per worker, orphans adopted, a hard limit."""
+"""The spool: durable batches, exact accounting, slots per worker, orphans adopted, a hard limit, the quarantine."""
 
 from __future__ import annotations
 
 import asyncio
 import random
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
+from aiokafka.errors import MessageSizeTooLargeError
 
 from gateway.outbound import OutboundRecord
+from gateway.storage import quarantine
+from gateway.storage.quarantine import new_entry
 from gateway.storage.spool import Spool, SpooledBatch, SpoolFullError
 
 
@@ -138,3 +142,32 @@ async def test_the_byte_limit_holds_under_concurrent_appends_and_removals(tmp_pa
         stop.set()
         await asyncio.gather(*watchers, return_exceptions=True)
         await spool.close()
+
+
+async def test_quarantined_records_move_with_their_slot_and_count_against_the_limit(tmp_path: Path) -> None:
+    """A batch removed with a record quarantined: the entry is kept in the same transaction, survives adoption
+    by another spool, and its bytes count against max_bytes until it is deleted."""
+    first, second = Spool(tmp_path, 1 << 20), Spool(tmp_path, 1 << 20)
+    await first.open()
+    await second.open()
+    await second.append(_records("kept", 300))
+    [batch] = await second.oldest(1)
+    entry = new_entry(batch.records[0], MessageSizeTooLargeError("too large"), batch.spooled_at)
+    await second.remove([batch], {batch.seq: [entry]})
+    assert (second.records, second.bytes, second.quarantined, second.held_bytes) == (0, 0, 1, entry.size)
+    await second.close()
+    await first.close()
+    survivor = Spool(tmp_path, max_bytes=entry.size + 50)
+    await survivor.open()
+    try:
+        assert (survivor.quarantined, survivor.quarantined_bytes) == (1, entry.size)
+        with pytest.raises(SpoolFullError):
+            await survivor.append(_records("more", 100))
+        with closing(quarantine.connect(survivor.path)) as db:
+            [kept] = quarantine.entries(db)
+            assert kept == entry and kept.error == "MessageSizeTooLargeError" and kept.spooled_at > 0
+            assert quarantine.delete_entries(db, [entry.id]) == {entry.id}
+        await survivor.recount_quarantine()
+        assert survivor.held_bytes == 0
+    finally:
+        await survivor.close()
