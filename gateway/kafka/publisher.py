@@ -288,8 +288,9 @@ class Publisher:
         """Add the records to open batches; the batches that now carry them (each once).
 
         Raises BrokerUnavailable, before adding any record, when a record
-        cannot be placed: the caller spools them all. The records fit ``max_record_bytes``: the caller checked (``Deliverer.deliver`` does, before anything is
-        acknowledged), so the hot path does not measure them twice.
+        cannot be placed: the caller spools them all. The records fit
+        ``max_record_bytes``: the caller checked (``Deliverer.deliver`` does,
+        before anything is acknowledged), so the hot path measures them once.
         """
         return list(dict.fromkeys(self._place(records, checked=True)))
 
