@@ -284,9 +284,16 @@ class Spool:
         return deleted, kept
 
     async def recount_quarantine(self) -> None:
-        """Count the quarantine again (``gateway quarantine retry`` deletes entries from another process)."""
-        if self._db is not None:
+        """Count the quarantine again (``gateway quarantine retry`` deletes entries from another process).
+
+        A database busy beyond SQLite's timeout keeps the last counts (higher, never lower, than the truth).
+        """
+        if self._db is None:
+            return
+        try:
             self.quarantined, self.quarantined_bytes = await self._run(quarantine.totals, self._db)
+        except sqlite3.Error:
+            return
 
     async def _run(self, function: Callable[..., R], *args: Any) -> R:
         """Run blocking SQLite work on the spool's one thread."""
