@@ -49,6 +49,8 @@ class KafkaSettings(_Section, frozen=True):
     linger_ms: int = 0
     max_batch_bytes: int = 1_048_576
     compression: Literal["none", "gzip"] = "none"
+    # Apache Kafka's message.max.bytes: a request with a record larger than this is answered 413.
+    max_record_bytes: int = 1_048_588
 
 
 class TopicSettings(_Section, frozen=True):
@@ -137,9 +139,13 @@ def _check(config: Config, where: str, env: Mapping[str, str]) -> None:
     if config.server.max_body_bytes <= 0:
         raise ConfigError(where, "server.max_body_bytes must be positive - at $.server.max_body_bytes")
     for name, value in (("kafka.ack_timeout_ms", config.kafka.ack_timeout_ms),
-                        ("spool.max_bytes", config.spool.max_bytes), ("dedupe.window_s", config.dedupe.window_s)):
+                        ("spool.max_bytes", config.spool.max_bytes), ("dedupe.window_s", config.dedupe.window_s),
+                        ("kafka.max_record_bytes", config.kafka.max_record_bytes)):
         if value <= 0:
             raise ConfigError(where, f"{name} must be positive - at $.{name}")
+    if config.kafka.max_batch_bytes > config.kafka.max_record_bytes:
+        raise ConfigError(where, "kafka.max_batch_bytes must not exceed kafka.max_record_bytes (the broker refuses "
+                                 "larger batches) - at $.kafka.max_batch_bytes")
     seen: set[str] = set()
     for index, source in enumerate(config.sources):
         _check_source(source, f"{where}: $.sources[{index}]", env)

@@ -18,12 +18,20 @@ from starlette.types import Message, Receive, Scope, Send
 from adapters.base import VerifiedRequest
 from gateway.clock import received_at_text
 from gateway.config import Config
-from gateway.errors import BodyTooLargeError, GatewayError, NoRoomError, PayloadError, UnknownSourceError
+from gateway.errors import (
+    BodyTooLargeError,
+    GatewayError,
+    NoRoomError,
+    PayloadError,
+    RecordTooLargeError,
+    UnknownSourceError,
+)
 from gateway.flow.envelope import event_id
 from gateway.flow.pipeline import Processed, delivery_id, process
 from gateway.flow.sources import Source, SourceTable
 from gateway.http.problems import gateway_problem, http_problem, internal_error_problem
 from gateway.kafka.delivery import Delivered, Deliverer
+from gateway.kafka.refusals import RecordTooLarge
 from gateway.ops.logging import log_request
 from gateway.ops.metrics import UNKNOWN_LABEL, Metrics
 from gateway.outbound import OutboundRecord
@@ -154,11 +162,13 @@ class WebhookEndpoint:
             message = await receive()
 
     async def _deliver(self, records: Sequence[OutboundRecord]) -> Delivered:
-        """Deliver, acknowledged or spooled; a full spool is the sender's 503."""
+        """Deliver, acknowledged or spooled; a full spool is the sender's 503, a record too large its 413."""
         try:
             return await self._deliverer.deliver(records)
         except SpoolFullError as exc:
             raise NoRoomError(exc.detail, retry_after_s=exc.retry_after_s) from None
+        except RecordTooLarge as exc:
+            raise RecordTooLargeError(str(exc), topic=exc.topic, size=exc.size, limit=exc.limit) from None
 
     async def _deliver_once(self, source: Source, processed: Processed) -> tuple[Accepted, int, Outcome]:
         """Deliver unless this delivery was seen within the window; concurrent repeats wait for the first."""

@@ -509,10 +509,10 @@ def test_alerts_are_complete() -> None:
 
 
 def test_alerts_cover_the_failure_modes() -> None:
-    """There are alerts on 503s, dead letters, p99 latency, broker down and the spool filling."""
+    """There are alerts on 503s, dead letters, p99 latency, broker down, the spool filling and quarantined records."""
     exprs = " ".join(rule["expr"] for rule in _alert_rules())
     for needle in ("broker-unavailable", "gateway_dead_letters_total", "histogram_quantile(0.99",
-                   "gateway_broker_up == 0", "gateway_spool_capacity_bytes"):
+                   "gateway_broker_up == 0", "gateway_spool_capacity_bytes", "gateway_quarantined_records"):
         assert needle in exprs, needle
 
 
