@@ -82,6 +82,7 @@ class SourceSettings(_Section, frozen=True):
     secret_env: str | None = None
     timezone: str | None = None
     signature_tolerance_s: int = 300
+    notification_url: str | None = None
 
     def secret_values(self, env: Mapping[str, str]) -> tuple[str, ...]:
         """Every secret this source accepts, in order (several allow rotation)."""
@@ -162,8 +163,23 @@ def _check_source(source: SourceSettings, where: str, env: Mapping[str, str]) ->
         raise ConfigError(where, f"auth = {source.auth!r} needs secret, secrets or secret_env")
     if source.auth == "basic" and not all(":" in value for value in source.secret_values(env)):
         raise ConfigError(where, "auth = 'basic' secrets are 'user:password'")
+    _check_notification_url(source, adapter.needs_notification_url, where)
     if source.timezone is not None:
         try:
             ZoneInfo(source.timezone)
         except (ZoneInfoNotFoundError, ValueError):
             raise ConfigError(f"{where}.timezone", f"unknown IANA time zone {source.timezone!r}") from None
+
+
+def _check_notification_url(source: SourceSettings, needed: bool, where: str) -> None:
+    """A vendor that signs its URL needs it, as typed in its dashboard; no other source takes one."""
+    url = source.notification_url
+    if url is None:
+        if needed and source.auth == "hmac":
+            raise ConfigError(f"{where}.notification_url", f"{source.provider} signs the URL it posts to: set "
+                                                            "notification_url to that public URL, byte for byte")
+        return
+    if not needed:
+        raise ConfigError(f"{where}.notification_url", f"{source.provider} does not sign its URL; remove it")
+    if not url.startswith(("https://", "http://")) or url != url.strip():
+        raise ConfigError(f"{where}.notification_url", f"{url!r} is not an absolute http(s) URL")

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from adapters import ADAPTERS
-from adapters.base import Adapter, SourceContext
+from adapters.base import Adapter, SchemeSettings, SourceContext, VendorReply, VerifiedRequest
 from gateway.config import SourceSettings
 from gateway.flow.auth import Authenticator, BasicAuth, NoAuth, SignatureAuth, TokenAuth
 
-__all__ = ["Source", "SourceTable", "build_sources"]
+__all__ = ["Source", "SourceTable", "build_sources", "scheme_settings"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +20,8 @@ class Source:
     context: SourceContext
     adapter: Adapter
     authenticator: Authenticator
+    reply: Callable[[VerifiedRequest], VendorReply | None] | None = None
+    """The adapter's vendor reply keyed with the source's first secret; None when it has none."""
 
     @property
     def id(self) -> str:
@@ -42,8 +44,23 @@ def _authenticator(settings: SourceSettings, adapter: Adapter, env: Mapping[str,
         return BasicAuth(secrets)
     if settings.auth == "hmac":
         assert adapter.signature is not None, "config checks hmac sources have a signature scheme"
-        return SignatureAuth(adapter.signature([s.encode() for s in secrets], settings.signature_tolerance_s))
+        return SignatureAuth(adapter.signature(scheme_settings(settings, env)))
     return NoAuth()
+
+
+def scheme_settings(settings: SourceSettings, env: Mapping[str, str]) -> SchemeSettings:
+    """What a source configures for its signature scheme."""
+    return SchemeSettings(secrets=tuple(secret.encode() for secret in settings.secret_values(env)),
+                          tolerance_s=settings.signature_tolerance_s, notification_url=settings.notification_url)
+
+
+def _reply(settings: SourceSettings, adapter: Adapter,
+           env: Mapping[str, str]) -> Callable[[VerifiedRequest], VendorReply | None] | None:
+    vendor_reply, secrets = adapter.reply, settings.secret_values(env)
+    if vendor_reply is None or not secrets:
+        return None
+    secret = secrets[0].encode()
+    return lambda request: vendor_reply(request, secret)
 
 
 def build_sources(settings: list[SourceSettings], env: Mapping[str, str]) -> SourceTable:
@@ -52,5 +69,6 @@ def build_sources(settings: list[SourceSettings], env: Mapping[str, str]) -> Sou
     for item in settings:
         adapter = ADAPTERS[item.provider]
         context = SourceContext(id=item.id, provider=item.provider, timezone=item.timezone)
-        table[(item.provider, item.id)] = Source(context, adapter, _authenticator(item, adapter, env))
+        table[(item.provider, item.id)] = Source(context, adapter, _authenticator(item, adapter, env),
+                                                 _reply(item, adapter, env))
     return table

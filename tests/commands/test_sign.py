@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from adapters.base import SchemeSettings
 from adapters.schedulingkit import SchedulingKitSignature
 from tests.commands import TESTDATA, run_gateway
 
@@ -21,7 +22,8 @@ def test_schedulingkit_headers_are_those_it_sends_with_a_new_delivery_each_time(
     assert set(headers) == {"x-webhook-signature", "x-webhook-event", "x-webhook-delivery-id"}
     assert headers["x-webhook-event"] == "booking.created"
     assert headers["x-webhook-delivery-id"] != again["x-webhook-delivery-id"], "two runs are two deliveries"
-    SchedulingKitSignature([b"sk"], 300).verify(SAMPLE.read_bytes(), headers, time.time())
+    scheme = SchedulingKitSignature(SchemeSettings(secrets=(b"sk",), tolerance_s=300))
+    scheme.verify(SAMPLE.read_bytes(), headers, time.time())
 
 
 def test_a_vendor_without_a_signature_scheme_is_refused_with_the_ones_that_have_one() -> None:

@@ -6,6 +6,7 @@ import base64
 
 import pytest
 
+from adapters.base import SchemeSettings
 from adapters.oncehub import OncehubSignature
 from gateway.errors import AuthenticationError
 from gateway.flow.auth import Authenticator, BasicAuth, NoAuth, SignatureAuth, TokenAuth
@@ -20,7 +21,8 @@ def _basic(credentials: str) -> dict[str, str]:
 
 
 def _signed(secret: bytes, body: bytes = BODY, now: float = NOW) -> dict[str, str]:
-    return {name.lower(): value for name, value in OncehubSignature([secret], 300).sign(body, now).items()}
+    scheme = OncehubSignature(SchemeSettings(secrets=(secret,), tolerance_s=300))
+    return {name.lower(): value for name, value in scheme.sign(body, now).items()}
 
 
 @pytest.mark.parametrize(
@@ -87,7 +89,7 @@ def test_basic_auth_challenge_names_the_scheme() -> None:
 @pytest.mark.parametrize("secret", [b"current", b"previous"], ids=["current", "rotated-secret"])
 def test_signature_auth_accepts_a_body_signed_with_any_secret(secret: bytes) -> None:
     """A body signed with the current or the previous secret passes, and nothing is checked before the body."""
-    auth = SignatureAuth(OncehubSignature([b"current", b"previous"], 300))
+    auth = SignatureAuth(OncehubSignature(SchemeSettings(secrets=(b"current", b"previous"), tolerance_s=300)))
     auth.before_body({}, NO_QUERY)
     auth.after_body(BODY, _signed(secret), NOW)
 
@@ -105,7 +107,7 @@ def test_signature_auth_refuses_a_missing_wrong_or_stale_signature(
     body: bytes, headers: dict[str, str], detail: str
 ) -> None:
     """The scheme's SignatureError becomes a 401 that keeps its reason."""
-    auth = SignatureAuth(OncehubSignature([b"current", b"previous"], 300))
+    auth = SignatureAuth(OncehubSignature(SchemeSettings(secrets=(b"current", b"previous"), tolerance_s=300)))
     with pytest.raises(AuthenticationError, match=f"signature rejected: .*{detail}"):
         auth.after_body(body, headers, NOW)
 
