@@ -75,7 +75,7 @@ def reply(request: VerifiedRequest, secret: bytes) -> VendorReply | None:
         envelope = _ENVELOPE.decode(request.body)
         if envelope.event != VALIDATION_EVENT:
             return None
-        token = msgspec.convert(envelope.payload, ZoomValidation).payload.plain_token
+        token = msgspec.convert({"payload": envelope.payload}, ZoomValidation).payload.plain_token
     except (msgspec.DecodeError, msgspec.ValidationError, RecursionError, UnicodeDecodeError):
         return None
     answer = {"plainToken": token, "encryptedToken": hmac_sha256(secret, token.encode("utf-8")).hex()}
