@@ -21,7 +21,7 @@ class Source:
     adapter: Adapter
     authenticator: Authenticator
     reply: Callable[[VerifiedRequest], VendorReply | None] | None = None
-    """The adapter's vendor reply keyed with the source's first secret; None when it has none."""
+    """The adapter's vendor reply keyed with the source's first secret; None unless it has one and ``auth = "hmac"``."""
 
     @property
     def id(self) -> str:
@@ -57,7 +57,7 @@ def scheme_settings(settings: SourceSettings, env: Mapping[str, str]) -> SchemeS
 def _reply(settings: SourceSettings, adapter: Adapter,
            env: Mapping[str, str]) -> Callable[[VerifiedRequest], VendorReply | None] | None:
     vendor_reply, secrets = adapter.reply, settings.secret_values(env)
-    if vendor_reply is None or not secrets:
+    if vendor_reply is None or settings.auth != "hmac":  # only the vendor's own secret keys its answer
         return None
     secret = secrets[0].encode()
     return lambda request: vendor_reply(request, secret)
