@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from typing import TypeVar
 
 import msgspec
@@ -10,7 +12,6 @@ from adapters._contact import checked_email
 from adapters._decode import decode_payload
 from adapters.base import Adapter, AdapterError, Change, Mapped, VendorReply, VerifiedRequest
 from adapters.signatures import HeaderTimestampHmac
-from adapters.signatures._hmac import hmac_sha256
 from adapters.times import UnreadableTime, from_epoch_seconds, read_iso
 from schemas.canonical import (
     Attendee,
@@ -27,6 +28,7 @@ from schemas.zoom import ZoomAnswer, ZoomEnvelope, ZoomInvitee, ZoomSchedulerEve
 
 __all__ = ["ADAPTER", "NAME", "VALIDATION_EVENT", "ZoomSignature", "map_request", "reply"]
 
+T = TypeVar("T")
 NAME = "zoom"
 VALIDATION_EVENT = "endpoint.url_validation"
 _ENVELOPE = msgspec.json.Decoder(ZoomEnvelope)
@@ -38,7 +40,6 @@ _EVENT_TYPES: dict[str, tuple[EventType, BookingStatus]] = {
     "scheduler.scheduled_event_created": ("booking.created", "confirmed"),
     "scheduler.scheduled_event_canceled": ("booking.cancelled", "cancelled"),
 }
-T = TypeVar("T")
 _NOT_BOOKINGS = {"scheduler.routing_form_submission_created": "a routing form submission, not a booking"}
 
 
@@ -46,15 +47,9 @@ def map_request(request: VerifiedRequest) -> Mapped:
     """Map one Zoom notification: a Scheduler booking to its change; the URL validation to no event."""
     repairs: list[str] = []
     envelope = decode_payload(request.body, _ENVELOPE, repairs)
-    if envelope.event == VALIDATION_EVENT:
-        _convert(envelope, ZoomValidation)
-        return Mapped(changes=[], note=f"{VALIDATION_EVENT}: Zoom checks the endpoint; answered with its token")
-    if envelope.event in _NOT_BOOKINGS:
-        return Mapped(changes=[], delivery_key=_delivery_key(envelope, None),
-                      note=f"{envelope.event} is {_NOT_BOOKINGS[envelope.event]}")
-    if not envelope.event.startswith("scheduler."):  # one app's subscription may hold meeting, user... events
-        return Mapped(changes=[], delivery_key=_delivery_key(envelope, None),
-                      note=f"{envelope.event} is not a Zoom Scheduler event")
+    acknowledged = _acknowledged(envelope)
+    if acknowledged is not None:
+        return acknowledged
     known = _EVENT_TYPES.get(envelope.event)
     if known is None:
         raise AdapterError("unsupported-event", f"unknown Zoom event {envelope.event!r} - at `$.event`")
@@ -69,6 +64,20 @@ def map_request(request: VerifiedRequest) -> Mapped:
     return Mapped(changes=[change], delivery_key=_delivery_key(envelope, event_id))
 
 
+def _acknowledged(envelope: ZoomEnvelope) -> Mapped | None:
+    """No event for the URL validation, a routing form, or an event not of Scheduler's; None for the rest."""
+    if envelope.event == VALIDATION_EVENT:
+        _convert(envelope, ZoomValidation)  # the token must be there to be answered
+        return Mapped(changes=[], note=f"{VALIDATION_EVENT}: Zoom checks the endpoint; answered with its token")
+    if envelope.event in _NOT_BOOKINGS:
+        note = f"{envelope.event} is {_NOT_BOOKINGS[envelope.event]}"
+    elif not envelope.event.startswith("scheduler."):  # one app's subscription may hold meeting, user... events
+        note = f"{envelope.event} is not a Zoom Scheduler event"
+    else:
+        return None
+    return Mapped(changes=[], delivery_key=_delivery_key(envelope, None), note=note)
+
+
 def reply(request: VerifiedRequest, secret: bytes) -> VendorReply | None:
     """Zoom's URL validation answer: the plain token and its hex HMAC-SHA256 under the app's secret token."""
     try:
@@ -78,7 +87,7 @@ def reply(request: VerifiedRequest, secret: bytes) -> VendorReply | None:
         token = msgspec.convert({"payload": envelope.payload}, ZoomValidation).payload.plain_token
     except (msgspec.DecodeError, msgspec.ValidationError, RecursionError, UnicodeDecodeError):
         return None
-    answer = {"plainToken": token, "encryptedToken": hmac_sha256(secret, token.encode("utf-8")).hex()}
+    answer = {"plainToken": token, "encryptedToken": hmac.new(secret, token.encode(), hashlib.sha256).hexdigest()}
     return VendorReply(body=_ENCODER.encode(answer))
 
 
