@@ -41,6 +41,8 @@ VENDOR_SECRETS = {
 """Every registered vendor's secrets (a second one to rotate to), for its source and its ``-fuzz`` source."""
 NOTIFICATION_URL = "https://bookings.example.com/hooks/square"
 """The ``notification_url`` of every test source whose vendor signs its URL: a public one, not what the test sees."""
+STANDARD_WEBHOOKS_SECRETS = ("whsec_" + "dGVzdC1zdGFuZGFyZC13ZWJob29rcy1rZXk=", "whsec_" + "bmV4dC1zdGFuZGFyZC13ZWJob29rcy1rZXk=")
+"""The ``timekit-sw`` source's secrets (``auth = "standard-webhooks"``, a second one to rotate to)."""
 MAX_BODY_BYTES = 65_536
 TOPICS = TopicSettings()
 
@@ -101,6 +103,11 @@ id = "picktime-basic"
 provider = "picktime"
 auth = "basic"
 secret = "{BASIC}"
+[[sources]]
+id = "timekit-sw"
+provider = "timekit"
+auth = "standard-webhooks"
+secrets = {list(STANDARD_WEBHOOKS_SECRETS)!r}
 """ + "".join(vendor_source(vendor, vendor) + vendor_source(vendor, f"{vendor}-fuzz") for vendor in sorted(ADAPTERS))
 
 

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from adapters import ADAPTERS
 from adapters.base import SchemeSettings, SignatureError
-from adapters.signatures import SCHEMES, HeaderTimestampHmac, HexHmac, HmacScheme, TimestampedHmac, UrlHmac
+from adapters.signatures import (
+    SCHEMES,
+    HeaderTimestampHmac,
+    HexHmac,
+    HmacScheme,
+    StandardWebhooks,
+    TimestampedHmac,
+    UrlHmac,
+)
 
 NOW = 1_700_000_000.0
 BODY = b'{"id": "b-1"}'
@@ -15,12 +25,15 @@ CONFIGURED: dict[str, HmacScheme] = {
     "timestamped-hmac": TimestampedHmac(header="x-sig"),
     "url-hmac": UrlHmac(header="x-sig"),
     "header-timestamp-hmac": HeaderTimestampHmac(header="x-sig", timestamp_header="x-sig-timestamp"),
+    "standard-webhooks": StandardWebhooks(),
 }
 URL = "https://hooks.example.com/square"
 
 
-def _keyed(name: str, *secrets: bytes, tolerance_s: int = 300) -> HmacScheme:
-    """A configured scheme keyed as a source would key it (the URL is read by the schemes that sign one)."""
+def _keyed(name: str, secrets: tuple[bytes, ...], tolerance_s: int = 300) -> HmacScheme:
+    """The scheme keyed with these secrets as configured (``whsec_<base64>``); the URL for schemes that sign one."""
+    if name == "standard-webhooks":
+        secrets = tuple(b"whsec_" + base64.b64encode(secret) for secret in secrets)
     return CONFIGURED[name](SchemeSettings(secrets=secrets, tolerance_s=tolerance_s, notification_url=URL))
 
 
@@ -43,18 +56,18 @@ def test_every_signing_vendor_names_a_registered_scheme() -> None:
 def test_sign_then_verify_under_any_rotated_secret(name: str) -> None:
     """What ``sign`` sends with either of two secrets, ``verify`` with both accepts."""
     for secrets in ((b"new", b"old"), (b"old", b"new")):
-        headers = _keyed(name, secrets[0]).sign(BODY, NOW)
-        _keyed(name, b"old", b"new").verify(BODY, headers, NOW)
+        headers = _keyed(name, secrets[:1]).sign(BODY, NOW)
+        _keyed(name, (b"old", b"new")).verify(BODY, headers, NOW)
 
 
 @pytest.mark.parametrize("name", sorted(CONFIGURED))
 def test_verify_refuses_another_secret_or_body(name: str) -> None:
     """A digest under a secret not configured, or over other bytes, does not match."""
-    headers = _keyed(name, b"other").sign(BODY, NOW)
+    headers = _keyed(name, (b"other",)).sign(BODY, NOW)
     with pytest.raises(SignatureError, match="signature does not match"):
-        _keyed(name, b"mine").verify(BODY, headers, NOW)
+        _keyed(name, (b"mine",)).verify(BODY, headers, NOW)
     with pytest.raises(SignatureError, match="signature does not match"):
-        _keyed(name, b"other").verify(BODY + b" ", headers, NOW)
+        _keyed(name, (b"other",)).verify(BODY + b" ", headers, NOW)
 
 
 def test_hex_prefix_is_read_in_any_case() -> None:

@@ -6,6 +6,7 @@ import time
 
 from adapters.base import SchemeSettings
 from adapters.schedulingkit import SchedulingKitSignature
+from adapters.signatures import StandardWebhooks
 from adapters.square import SquareSignature
 from adapters.zoom import ZoomSignature
 from tests.commands import TESTDATA, run_gateway
@@ -54,3 +55,20 @@ def test_zoom_headers_carry_the_signature_and_its_timestamp() -> None:
     headers = _headers(done.stdout)
     assert set(headers) == {"x-zm-signature", "x-zm-request-timestamp"}
     ZoomSignature(SchemeSettings(secrets=(b"zt",))).verify(sample.read_bytes(), headers, time.time())
+
+
+def test_standard_webhooks_headers_verify_with_the_configured_secret() -> None:
+    """``--scheme standard-webhooks`` prints webhook-id, -timestamp and a v1 signature that the scheme accepts."""
+    secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+    done = run_gateway("sign", "--scheme", "standard-webhooks", "--secret", secret, str(SAMPLE))
+    assert done.returncode == 0, done.stderr
+    headers = _headers(done.stdout)
+    assert set(headers) == {"webhook-id", "webhook-timestamp", "webhook-signature"}
+    assert headers["webhook-signature"].startswith("v1,")
+    StandardWebhooks()(SchemeSettings(secrets=(secret.encode(),))).verify(SAMPLE.read_bytes(), headers, time.time())
+
+
+def test_a_secret_the_scheme_cannot_read_is_a_usage_error() -> None:
+    """A raw key where ``whsec_<base64>`` belongs: exit 2 saying so, no traceback."""
+    done = run_gateway("sign", "--scheme", "standard-webhooks", "--secret", "raw", str(SAMPLE))
+    assert done.returncode == 2 and "whsec_" in done.stderr and "Traceback" not in done.stderr
