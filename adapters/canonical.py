@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 import msgspec
 
@@ -22,11 +23,22 @@ def map_request(request: VerifiedRequest) -> Mapped:
     event = _decode(request.body)
     if event.dataschema is not None and event.dataschema != DATASCHEMA:
         raise AdapterError("invalid-payload", f"Expected `{DATASCHEMA}` (this gateway's schema) - at `$.dataschema`")
+    if event.time is not None and not _is_calendar_time(event.time):
+        raise AdapterError("invalid-payload", f"Expected an RFC 3339 date-time, got {event.time!r} - at `$.time`")
     if event.subject != event.data.booking.id:
         raise AdapterError("invalid-payload", "Expected the subject to be `data.booking.id` "
                                               f"({event.data.booking.id!r}) - at `$.subject`")
     change = Change(type=event.type, data=event.data, time=event.time, id=event.id)
     return Mapped(changes=[change], delivery_key=event.id)
+
+
+def _is_calendar_time(text: str) -> bool:
+    """The Timestamp pattern checks the shape; this checks the calendar (no 2026-02-30), as the schema's format does."""
+    try:
+        datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
 
 
 def _decode(body: bytes) -> SentEvent:
