@@ -26,7 +26,7 @@ from schemas.canonical import (
 )
 from schemas.zoom import ZoomAnswer, ZoomEnvelope, ZoomInvitee, ZoomSchedulerEvent, ZoomTime, ZoomValidation
 
-__all__ = ["ADAPTER", "NAME", "VALIDATION_EVENT", "ZoomSignature", "map_request", "reply"]
+__all__ = ["ADAPTER", "NAME", "TRACKING_HEADER", "VALIDATION_EVENT", "ZoomSignature", "map_request", "reply"]
 
 T = TypeVar("T")
 NAME = "zoom"
@@ -149,4 +149,7 @@ def _custom_field(answer: ZoomAnswer) -> CustomField:
     return CustomField(name=answer.question, value=answer.answer or None)
 
 
-ADAPTER = Adapter(name=NAME, map=map_request, signature=ZoomSignature, reply=reply)
+TRACKING_HEADER = "x-zm-trackingid"
+"""Zoom's per-delivery id (undocumented, unsigned): archived beside the request, never a delivery key."""
+
+ADAPTER = Adapter(name=NAME, map=map_request, signature=ZoomSignature, reply=reply, delivery_id_header=TRACKING_HEADER)
