@@ -68,7 +68,7 @@ def _acknowledged(envelope: ZoomEnvelope) -> Mapped | None:
     """No event for the URL validation, a routing form, or an event not of Scheduler's; None for the rest."""
     if envelope.event == VALIDATION_EVENT:
         _convert(envelope, ZoomValidation)  # the token must be there to be answered
-        return Mapped(changes=[], note=f"{VALIDATION_EVENT}: Zoom checks the endpoint; answered with its token")
+        return Mapped(changes=[], note=f"{VALIDATION_EVENT}: Zoom checking the endpoint, not a booking")
     if envelope.event in _NOT_BOOKINGS:
         note = f"{envelope.event} is {_NOT_BOOKINGS[envelope.event]}"
     elif not envelope.event.startswith("scheduler."):  # one app's subscription may hold meeting, user... events
