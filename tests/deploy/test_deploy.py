@@ -221,6 +221,7 @@ def test_example_config_serves_every_registered_vendor(config: Config) -> None:
         kind = "SECRET" if adapter.default_auth == "hmac" else "TOKEN"
         assert (source.id, source.auth, source.secret_env) == (vendor, adapter.default_auth, f"{vendor.upper()}_{kind}")
         assert (source.timezone is not None) == adapter.needs_timezone, vendor
+        assert (source.notification_url is not None) == adapter.needs_notification_url, vendor
 
 
 def test_health_routes_exist(app: Starlette) -> None:
