@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import msgspec
 
 from adapters import ADAPTERS
+from adapters.base import SchemeSettings
 from adapters.signatures import SOURCE_SCHEMES
 
 __all__ = [
@@ -49,6 +50,8 @@ class KafkaSettings(_Section, frozen=True):
     linger_ms: int = 0
     max_batch_bytes: int = 1_048_576
     compression: Literal["none", "gzip"] = "none"
+    # Apache Kafka's message.max.bytes: a request with a record larger than this is answered 413.
+    max_record_bytes: int = 1_048_588
 
 
 class TopicSettings(_Section, frozen=True):
@@ -83,6 +86,7 @@ class SourceSettings(_Section, frozen=True):
     secret_env: str | None = None
     timezone: str | None = None
     signature_tolerance_s: int = 300
+    notification_url: str | None = None
 
     def secret_values(self, env: Mapping[str, str]) -> tuple[str, ...]:
         """Every secret this source accepts, in order (several allow rotation)."""
@@ -137,9 +141,13 @@ def _check(config: Config, where: str, env: Mapping[str, str]) -> None:
     if config.server.max_body_bytes <= 0:
         raise ConfigError(where, "server.max_body_bytes must be positive - at $.server.max_body_bytes")
     for name, value in (("kafka.ack_timeout_ms", config.kafka.ack_timeout_ms),
-                        ("spool.max_bytes", config.spool.max_bytes), ("dedupe.window_s", config.dedupe.window_s)):
+                        ("spool.max_bytes", config.spool.max_bytes), ("dedupe.window_s", config.dedupe.window_s),
+                        ("kafka.max_record_bytes", config.kafka.max_record_bytes)):
         if value <= 0:
             raise ConfigError(where, f"{name} must be positive - at $.{name}")
+    if config.kafka.max_batch_bytes > config.kafka.max_record_bytes:
+        raise ConfigError(where, "kafka.max_batch_bytes must not exceed kafka.max_record_bytes (the broker refuses "
+                                 "larger batches) - at $.kafka.max_batch_bytes")
     seen: set[str] = set()
     for index, source in enumerate(config.sources):
         _check_source(source, f"{where}: $.sources[{index}]", env)
@@ -151,7 +159,8 @@ def _check(config: Config, where: str, env: Mapping[str, str]) -> None:
 def _check_scheme_secrets(source: SourceSettings, where: str, env: Mapping[str, str]) -> None:
     """A scheme a source chooses (``standard-webhooks``) refuses at start the secrets it could not use."""
     try:
-        SOURCE_SCHEMES[source.auth]([value.encode() for value in source.secret_values(env)], 0)
+        secrets = tuple(value.encode() for value in source.secret_values(env))
+        SOURCE_SCHEMES[source.auth](SchemeSettings(secrets=secrets))
     except ValueError as exc:
         raise ConfigError(where, f"auth = {source.auth!r}: {exc}") from None
 
@@ -173,8 +182,23 @@ def _check_source(source: SourceSettings, where: str, env: Mapping[str, str]) ->
         raise ConfigError(where, "auth = 'basic' secrets are 'user:password'")
     if source.auth in SOURCE_SCHEMES:
         _check_scheme_secrets(source, where, env)
+    _check_notification_url(source, adapter.needs_notification_url, where)
     if source.timezone is not None:
         try:
             ZoneInfo(source.timezone)
         except (ZoneInfoNotFoundError, ValueError):
             raise ConfigError(f"{where}.timezone", f"unknown IANA time zone {source.timezone!r}") from None
+
+
+def _check_notification_url(source: SourceSettings, needed: bool, where: str) -> None:
+    """A vendor that signs its URL needs it, as typed in its dashboard; no other source takes one."""
+    url = source.notification_url
+    if url is None:
+        if needed and source.auth == "hmac":
+            raise ConfigError(f"{where}.notification_url", f"{source.provider} signs the URL it posts to: set "
+                                                            "notification_url to that public URL, byte for byte")
+        return
+    if not needed:
+        raise ConfigError(f"{where}.notification_url", f"{source.provider} does not sign its URL; remove it")
+    if not url.startswith(("https://", "http://")) or url != url.strip():
+        raise ConfigError(f"{where}.notification_url", f"{url!r} is not an absolute http(s) URL")

@@ -11,7 +11,7 @@ import httpx
 import msgspec
 import pytest
 
-from adapters.base import SignatureSchemeFactory
+from adapters.base import SchemeSettings, SignatureSchemeFactory
 from adapters.calcom import UNSIGNED, CalcomSignature
 from adapters.calendly import CalendlySignature
 from gateway.config import TopicSettings
@@ -62,7 +62,7 @@ def http(broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory) -> It
 
 def _signed(scheme: SignatureSchemeFactory, body: bytes, now: float) -> dict[str, str]:
     """The headers the vendor sends with ``body`` at ``now``, keyed with this module's secret."""
-    return scheme([SECRET.encode()], 0).sign(body, now)
+    return scheme(SchemeSettings(secrets=(SECRET.encode(),))).sign(body, now)
 
 
 def _calendly(body: bytes, now: float) -> dict[str, str]:

@@ -9,6 +9,7 @@ import httpx
 import msgspec
 import pytest
 
+from adapters.base import SchemeSettings
 from adapters.schedulingkit import SchedulingKitSignature
 from adapters.signatures import StandardWebhooks
 from adapters.timekit import TimekitSignature
@@ -52,7 +53,7 @@ async def test_a_captured_request_replayed_under_a_new_header_id_is_a_duplicate(
     """The signature covers only the body: a new unsigned delivery id is a 200 duplicate with the same ids."""
     body = (TESTDATA / vendor / sample).read_bytes() + b" " * 41  # a body of this test's own
     scheme = SchedulingKitSignature if vendor == "schedulingkit" else TimekitSignature
-    signed = scheme([VENDOR_SECRETS[vendor][0].encode()], 300).sign(body, time.time())
+    signed = scheme(SchemeSettings(secrets=(VENDOR_SECRETS[vendor][0].encode(),))).sign(body, time.time())
     first, replay = _replayed_under_a_new_id(client, f"/webhooks/{vendor}", body, signed, id_header)
     assert (first.status_code, replay.status_code) == (202, 200), (first.text, replay.text)
     assert replay.json()["duplicate"] is True
@@ -63,7 +64,7 @@ async def test_a_captured_request_replayed_under_a_new_header_id_is_a_duplicate(
 
 
 def _sw(body: bytes, now: float, secret: str = STANDARD_WEBHOOKS_SECRETS[0]) -> dict[str, str]:
-    return StandardWebhooks()([secret.encode()], 300).sign(body, now)
+    return StandardWebhooks()(SchemeSettings(secrets=(secret.encode(),))).sign(body, now)
 
 
 async def test_standard_webhooks_keys_on_the_signed_id(client: httpx.Client, broker: EmbeddedBroker) -> None:
@@ -75,7 +76,8 @@ async def test_standard_webhooks_keys_on_the_signed_id(client: httpx.Client, bro
     retry_headers = _sw(body, now + 5)
     message_id = _sw(body, now)["webhook-id"]
     retry_headers["webhook-id"] = message_id
-    retry_headers["webhook-signature"] = StandardWebhooks()([STANDARD_WEBHOOKS_SECRETS[1].encode()], 300).signature(
+    rotated = StandardWebhooks()(SchemeSettings(secrets=(STANDARD_WEBHOOKS_SECRETS[1].encode(),)))
+    retry_headers["webhook-signature"] = rotated.signature(
         message_id, int(now + 5), body)  # the sender's retry, signed with the rotated-to key
     retry = client.post(SW_URL, content=body, headers=retry_headers)
     assert retry.status_code == 200 and retry.json()["events"] == first.json()["events"], retry.text

@@ -1,7 +1,7 @@
 """Signature schemes by name, apart from the vendors that use them: a vendor names one, a source may choose one.
 
 A vendor's ``ADAPTER`` carries a scheme with its settings (header name,
-prefix); calling it with a source's secrets and tolerance gives the verifier.
+prefix); calling it with a source's SchemeSettings gives the verifier.
 ``SCHEMES`` finds a scheme class by name, so a source's ``auth`` can later
 name another scheme (one whose settings all have defaults, as Standard
 Webhooks' fixed headers do).
@@ -14,13 +14,16 @@ from types import MappingProxyType
 
 from adapters.base import SignatureSchemeFactory
 from adapters.signatures._hmac import HmacScheme
+from adapters.signatures.header_timestamp_hmac import HeaderTimestampHmac
 from adapters.signatures.hex_hmac import HexHmac
 from adapters.signatures.standard_webhooks import StandardWebhooks
 from adapters.signatures.timestamped_hmac import TimestampedHmac
+from adapters.signatures.url_hmac import UrlHmac
 
-__all__ = ["SCHEMES", "SOURCE_SCHEMES", "HexHmac", "HmacScheme", "StandardWebhooks", "TimestampedHmac"]
+__all__ = ["SCHEMES", "SOURCE_SCHEMES", "HeaderTimestampHmac", "HexHmac", "HmacScheme", "StandardWebhooks",
+           "TimestampedHmac", "UrlHmac"]
 
-_CLASSES: tuple[type[HmacScheme], ...] = (HexHmac, TimestampedHmac, StandardWebhooks)
+_CLASSES: tuple[type[HmacScheme], ...] = (HexHmac, TimestampedHmac, StandardWebhooks, UrlHmac, HeaderTimestampHmac)
 
 
 def _register() -> Mapping[str, type[HmacScheme]]:

@@ -14,11 +14,11 @@ import binascii
 import dataclasses
 import hashlib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Self
 
-from adapters.base import SignatureError
+from adapters.base import SchemeSettings, SignatureError
 from adapters.signatures._hmac import HmacScheme
 
 __all__ = ["ID_HEADER", "SECRET_PREFIX", "SIGNATURE_HEADER", "TIMESTAMP_HEADER", "SecretFormatError", "StandardWebhooks",
@@ -68,10 +68,10 @@ class StandardWebhooks(HmacScheme):
     name = "standard-webhooks"
     signed_id_header = ID_HEADER
 
-    def __call__(self, secrets: Sequence[bytes], tolerance_s: int) -> Self:
+    def __call__(self, settings: SchemeSettings) -> Self:
         """This scheme keyed for one source: its ``whsec_`` secrets decoded, and the timestamp tolerance."""
-        keys = tuple(decode_secret(secret.decode("utf-8")) for secret in secrets)
-        return dataclasses.replace(self, secrets=keys, tolerance_s=tolerance_s)
+        keys = tuple(decode_secret(secret.decode("utf-8")) for secret in settings.secrets)
+        return dataclasses.replace(self, secrets=keys, tolerance_s=settings.tolerance_s)
 
     def signature(self, message_id: str, timestamp: int, body: bytes) -> str:
         """``v1,<base64>``: the signature of one message with the first key, as a sender computes it."""

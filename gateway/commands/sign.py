@@ -9,6 +9,7 @@ import uuid
 from pathlib import Path
 
 from adapters import ADAPTERS
+from adapters.base import SchemeSettings
 from adapters.signatures import SOURCE_SCHEMES
 from gateway.commands import EXIT_OK, EXIT_USAGE, Command
 
@@ -21,13 +22,15 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     signer.add_argument("--scheme", choices=sorted(SOURCE_SCHEMES),
                         help="a scheme any source may choose as its auth (its secret as configured: whsec_...)")
     parser.add_argument("--secret", required=True, help="the signing secret configured for the source")
+    parser.add_argument("--notification-url", help="the public URL the vendor signs (its source's notification_url; "
+                        "Square needs it)")
     parser.add_argument("file", type=Path, help="the body to sign, byte for byte")
 
 
 def _run(args: argparse.Namespace) -> int:
     if args.scheme is not None:
         try:
-            scheme = SOURCE_SCHEMES[args.scheme]([args.secret.encode()], 0)
+            scheme = SOURCE_SCHEMES[args.scheme](SchemeSettings(secrets=(args.secret.encode(),), tolerance_s=0))
         except ValueError as exc:  # a secret the scheme cannot read (SecretFormatError)
             print(f"gateway sign: --secret: {exc}", file=sys.stderr)
             return EXIT_USAGE
@@ -38,8 +41,13 @@ def _run(args: argparse.Namespace) -> int:
         print(f"gateway sign: {args.provider!r} has no signature scheme (these do: {', '.join(signed)})",
               file=sys.stderr)
         return EXIT_USAGE
+    if adapter.needs_notification_url and not args.notification_url:
+        print(f"gateway sign: {args.provider} signs the URL it posts to: pass --notification-url "
+              "(the source's notification_url)", file=sys.stderr)
+        return EXIT_USAGE
     body = args.file.read_bytes()
-    headers = adapter.signature([args.secret.encode()], 0).sign(body, time.time())
+    settings = SchemeSettings(secrets=(args.secret.encode(),), tolerance_s=0, notification_url=args.notification_url)
+    headers = adapter.signature(settings).sign(body, time.time())
     if adapter.delivery_headers is not None:
         headers.update(adapter.delivery_headers(body, str(uuid.uuid4())))  # a new delivery each time
     return _print(headers)

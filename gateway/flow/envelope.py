@@ -63,7 +63,7 @@ def build_events(request: VerifiedRequest, mapped: Mapped, key: str) -> list[Clo
         events.append(
             CloudEvent(
                 specversion=SPECVERSION,
-                id=event_id(source_id, key, index),
+                id=change.id or event_id(source_id, key, index),
                 source=uri,
                 type=change.type,
                 subject=change.data.booking.id,

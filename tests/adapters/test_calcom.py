@@ -13,7 +13,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.base import AdapterError, Mapped, SignatureError, SignatureScheme, SourceContext, VerifiedRequest
+from adapters.base import (
+    AdapterError,
+    Mapped,
+    SchemeSettings,
+    SignatureError,
+    SignatureScheme,
+    SourceContext,
+    VerifiedRequest,
+)
 from adapters.calcom import ADAPTER, UNSIGNED, CalcomSignature, map_request
 from gateway.config import SourceSettings
 from gateway.errors import AuthenticationError
@@ -142,7 +150,7 @@ def test_no_show_marks_attendees() -> None:
 
 def _keyed(*secrets: bytes, tolerance_s: int = 300) -> SignatureScheme:
     """CalcomSignature keyed as a source keys it: the one call here that knows the scheme factory's arguments."""
-    return CalcomSignature(secrets, tolerance_s)
+    return CalcomSignature(SchemeSettings(secrets=secrets, tolerance_s=tolerance_s))
 
 
 def _header(body: bytes, secret: bytes = SECRET) -> dict[str, str]:

@@ -12,7 +12,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.base import AdapterError, Mapped, SignatureError, SignatureScheme, SourceContext, VerifiedRequest
+from adapters.base import (
+    AdapterError,
+    Mapped,
+    SchemeSettings,
+    SignatureError,
+    SignatureScheme,
+    SourceContext,
+    VerifiedRequest,
+)
 from adapters.calendly import ADAPTER, CalendlySignature, map_request
 from gateway.errors import GatewayError
 from tests.adapters.golden import RECEIVED_AT, GoldenCase, golden_cases
@@ -108,7 +116,7 @@ def test_no_gateway_error_answers_410() -> None:
 
 def _keyed(*secrets: bytes, tolerance_s: int = 300) -> SignatureScheme:
     """CalendlySignature keyed as a source keys it: the one call here that knows the scheme factory's arguments."""
-    return CalendlySignature(secrets, tolerance_s)
+    return CalendlySignature(SchemeSettings(secrets=secrets, tolerance_s=tolerance_s))
 
 
 def _header(body: bytes, secret: bytes = SECRET, timestamp: int = int(NOW)) -> dict[str, str]:

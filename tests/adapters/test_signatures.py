@@ -7,23 +7,34 @@ import base64
 import pytest
 
 from adapters import ADAPTERS
-from adapters.base import SignatureError
-from adapters.signatures import SCHEMES, HexHmac, HmacScheme, StandardWebhooks, TimestampedHmac
+from adapters.base import SchemeSettings, SignatureError
+from adapters.signatures import (
+    SCHEMES,
+    HeaderTimestampHmac,
+    HexHmac,
+    HmacScheme,
+    StandardWebhooks,
+    TimestampedHmac,
+    UrlHmac,
+)
 
 NOW = 1_700_000_000.0
 BODY = b'{"id": "b-1"}'
 CONFIGURED: dict[str, HmacScheme] = {
     "hex-hmac": HexHmac(header="x-sig", prefix="sha256="),
     "timestamped-hmac": TimestampedHmac(header="x-sig"),
+    "url-hmac": UrlHmac(header="x-sig"),
+    "header-timestamp-hmac": HeaderTimestampHmac(header="x-sig", timestamp_header="x-sig-timestamp"),
     "standard-webhooks": StandardWebhooks(),
 }
+URL = "https://hooks.example.com/square"
 
 
 def _keyed(name: str, secrets: tuple[bytes, ...], tolerance_s: int = 300) -> HmacScheme:
-    """The scheme keyed with these secrets, serialized as the scheme wants them configured (``whsec_<base64>``)."""
+    """The scheme keyed with these secrets as configured (``whsec_<base64>``); the URL for schemes that sign one."""
     if name == "standard-webhooks":
         secrets = tuple(b"whsec_" + base64.b64encode(secret) for secret in secrets)
-    return CONFIGURED[name](secrets, tolerance_s)
+    return CONFIGURED[name](SchemeSettings(secrets=secrets, tolerance_s=tolerance_s, notification_url=URL))
 
 
 def test_registry_names_every_scheme_once() -> None:
@@ -61,15 +72,17 @@ def test_verify_refuses_another_secret_or_body(name: str) -> None:
 
 def test_hex_prefix_is_read_in_any_case() -> None:
     """A configured prefix is dropped however it is cased; without one configured it is malformed."""
-    digest = HexHmac(header="x-sig")([b"k"], 0).sign(BODY, NOW)["x-sig"]
-    HexHmac(header="x-sig", prefix="sha256=")([b"k"], 0).verify(BODY, {"x-sig": "SHA256=" + digest}, NOW)
+    key = SchemeSettings(secrets=(b"k",), tolerance_s=0)
+    digest = HexHmac(header="x-sig")(key).sign(BODY, NOW)["x-sig"]
+    HexHmac(header="x-sig", prefix="sha256=")(key).verify(BODY, {"x-sig": "SHA256=" + digest}, NOW)
     with pytest.raises(SignatureError, match="malformed x-sig header: not a hex SHA-256 digest"):
-        HexHmac(header="x-sig")([b"k"], 0).verify(BODY, {"x-sig": "sha256=" + digest}, NOW)
+        HexHmac(header="x-sig")(key).verify(BODY, {"x-sig": "sha256=" + digest}, NOW)
 
 
 def test_timestamped_keys_and_tolerance_are_settings() -> None:
     """Other key names are signed and read; a timestamp beyond ``tolerance_s`` is refused."""
-    scheme = TimestampedHmac(header="x-sig", timestamp_key="ts", signature_key="v1")([b"k"], 60)
+    scheme = TimestampedHmac(header="x-sig", timestamp_key="ts", signature_key="v1")(
+        SchemeSettings(secrets=(b"k",), tolerance_s=60))
     headers = scheme.sign(BODY, NOW)
     assert headers["x-sig"].startswith(f"ts={int(NOW)},v1=")
     scheme.verify(BODY, headers, NOW + 60)
@@ -79,7 +92,7 @@ def test_timestamped_keys_and_tolerance_are_settings() -> None:
 
 def test_hex_unsigned_marker_is_refused_by_name() -> None:
     """A vendor's no-secret literal (``unsigned``) is refused saying so, not as a malformed digest."""
-    scheme = HexHmac(header="x-sig", unsigned="no-secret-provided")([b"k"], 0)
+    scheme = HexHmac(header="x-sig", unsigned="no-secret-provided")(SchemeSettings(secrets=(b"k",)))
     with pytest.raises(SignatureError, match="'no-secret-provided': the webhook has no secret at the vendor"):
         scheme.verify(BODY, {"x-sig": "no-secret-provided"}, NOW)
     scheme.verify(BODY, scheme.sign(BODY, NOW), NOW)

@@ -7,7 +7,7 @@ import base64
 import msgspec
 import pytest
 
-from adapters.base import SignatureError
+from adapters.base import SchemeSettings, SignatureError
 from adapters.signatures.standard_webhooks import SecretFormatError, StandardWebhooks, decode_secret
 
 # The known answer of the standard-webhooks Python library's tests (tests/test_webhooks.py, test_sign_function).
@@ -21,7 +21,7 @@ NOW = float(KAT_TIMESTAMP)
 
 
 def _scheme(*secrets: bytes, tolerance_s: int = 300) -> StandardWebhooks:
-    return StandardWebhooks()(secrets or (KAT_SECRET,), tolerance_s)
+    return StandardWebhooks()(SchemeSettings(secrets=secrets or (KAT_SECRET,), tolerance_s=tolerance_s))
 
 
 def _headers(signature: str = KAT_SIGNATURE, message_id: str = KAT_ID, timestamp: int = KAT_TIMESTAMP) -> dict[str, str]:
@@ -76,7 +76,7 @@ def test_wrong_secret_is_refused() -> None:
 
 def test_rotation_both_ways() -> None:
     """The sender's two signatures (space-separated, other versions among them) or the receiver's two keys."""
-    other = StandardWebhooks()([OTHER_SECRET], 300).signature(KAT_ID, KAT_TIMESTAMP, KAT_BODY)
+    other = StandardWebhooks()(SchemeSettings(secrets=(OTHER_SECRET,))).signature(KAT_ID, KAT_TIMESTAMP, KAT_BODY)
     sent = f"v1a,c2lnbmVk {other} v2,{KAT_SIGNATURE[3:]} {KAT_SIGNATURE}"
     _scheme().verify(KAT_BODY, _headers(sent), NOW)
     _scheme(OTHER_SECRET, KAT_SECRET).verify(KAT_BODY, _headers(), NOW)

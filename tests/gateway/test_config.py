@@ -70,6 +70,8 @@ def test_bundled_dev_config_is_valid() -> None:
         (("[[sources]]", "[[sources]]\nid = 'picktime'\nprovider = 'picktime'\nsecret = 'x'\n[[sources]]"),
          "duplicate source id"),
         (("[kafka]", "[kafka]\nack_timeout_ms = 0"), "ack_timeout_ms must be positive"),
+        (("[kafka]", "[kafka]\nmax_record_bytes = 0"), "max_record_bytes must be positive"),
+        (("[kafka]", "[kafka]\nmax_record_bytes = 65536"), "max_batch_bytes must not exceed kafka.max_record_bytes"),
     ],
 )
 def test_wrong_keys_and_values_say_where(edit: tuple[str, str], message: str) -> None:

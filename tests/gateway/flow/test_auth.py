@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 import pytest
 
+from adapters.base import SchemeSettings
 from adapters.oncehub import OncehubSignature
 from adapters.signatures import StandardWebhooks
 from gateway.errors import AuthenticationError
@@ -22,7 +23,8 @@ def _basic(credentials: str) -> dict[str, str]:
 
 
 def _signed(secret: bytes, body: bytes = BODY, now: float = NOW) -> dict[str, str]:
-    return {name.lower(): value for name, value in OncehubSignature([secret], 300).sign(body, now).items()}
+    scheme = OncehubSignature(SchemeSettings(secrets=(secret,), tolerance_s=300))
+    return {name.lower(): value for name, value in scheme.sign(body, now).items()}
 
 
 @pytest.mark.parametrize(
@@ -89,7 +91,7 @@ def test_basic_auth_challenge_names_the_scheme() -> None:
 @pytest.mark.parametrize("secret", [b"current", b"previous"], ids=["current", "rotated-secret"])
 def test_signature_auth_accepts_a_body_signed_with_any_secret(secret: bytes) -> None:
     """A body signed with the current or the previous secret passes, and nothing is checked before the body."""
-    auth = SignatureAuth(OncehubSignature([b"current", b"previous"], 300))
+    auth = SignatureAuth(OncehubSignature(SchemeSettings(secrets=(b"current", b"previous"), tolerance_s=300)))
     auth.before_body({}, NO_QUERY)
     auth.after_body(BODY, _signed(secret), NOW)
 
@@ -107,7 +109,7 @@ def test_signature_auth_refuses_a_missing_wrong_or_stale_signature(
     body: bytes, headers: dict[str, str], detail: str
 ) -> None:
     """The scheme's SignatureError becomes a 401 that keeps its reason."""
-    auth = SignatureAuth(OncehubSignature([b"current", b"previous"], 300))
+    auth = SignatureAuth(OncehubSignature(SchemeSettings(secrets=(b"current", b"previous"), tolerance_s=300)))
     with pytest.raises(AuthenticationError, match=f"signature rejected: .*{detail}"):
         auth.after_body(body, headers, NOW)
 
@@ -148,7 +150,8 @@ def test_every_authenticator_states_both_checks() -> None:
 def test_only_a_scheme_that_signs_an_id_yields_one() -> None:
     """signed_id is the scheme's signed header (Standard Webhooks' webhook-id); None for every other authenticator."""
     headers = {"webhook-id": "msg_1", "x-webhook-delivery-id": "dlv_1"}
-    assert SignatureAuth(StandardWebhooks()([b"whsec_" + base64.b64encode(b"k" * 24)], 300)).signed_id(headers) == "msg_1"
-    assert SignatureAuth(OncehubSignature([b"k"], 300)).signed_id(headers) is None
+    keyed = StandardWebhooks()(SchemeSettings(secrets=(b"whsec_" + base64.b64encode(b"k" * 24),)))
+    assert SignatureAuth(keyed).signed_id(headers) == "msg_1"
+    assert SignatureAuth(OncehubSignature(SchemeSettings(secrets=(b"k",)))).signed_id(headers) is None
     for auth in (NoAuth(), TokenAuth(["t"]), BasicAuth(["u:p"])):
         assert auth.signed_id(headers) is None
