@@ -18,6 +18,7 @@ __all__ = [
     "DedupeSettings",
     "KafkaSettings",
     "LogSettings",
+    "MappingSettings",
     "ServerSettings",
     "SourceSettings",
     "SpoolSettings",
@@ -67,6 +68,15 @@ class DedupeSettings(_Section, frozen=True):
     window_s: int = 86_400
 
 
+class MappingSettings(_Section, frozen=True):
+    """What mapping one body may cost: repairs allowed and described, and from what size it leaves the event loop."""
+
+    max_repairs: int = 1000
+    listed_repairs: int = 20
+    thread_above_bytes: int = 16_384
+    threads: int = 2
+
+
 class LogSettings(_Section, frozen=True):
     level: Literal["debug", "info", "warning", "error"] = "info"
 
@@ -99,6 +109,7 @@ class Config(_Section, frozen=True):
     spool: SpoolSettings = SpoolSettings()
     dedupe: DedupeSettings = DedupeSettings()
     log: LogSettings = LogSettings()
+    mapping: MappingSettings = MappingSettings()
     sources: list[SourceSettings] = []
 
 
@@ -139,12 +150,21 @@ def _check(config: Config, where: str, env: Mapping[str, str]) -> None:
                         ("spool.max_bytes", config.spool.max_bytes), ("dedupe.window_s", config.dedupe.window_s)):
         if value <= 0:
             raise ConfigError(where, f"{name} must be positive - at $.{name}")
+    _check_mapping(config.mapping, where)
     seen: set[str] = set()
     for index, source in enumerate(config.sources):
         _check_source(source, f"{where}: $.sources[{index}]", env)
         if source.id in seen:
             raise ConfigError(f"{where}: $.sources[{index}].id", f"duplicate source id {source.id!r}")
         seen.add(source.id)
+
+
+def _check_mapping(mapping: MappingSettings, where: str) -> None:
+    for name in ("max_repairs", "listed_repairs", "thread_above_bytes"):
+        if getattr(mapping, name) < 0:
+            raise ConfigError(where, f"mapping.{name} must not be negative - at $.mapping.{name}")
+    if mapping.threads <= 0:
+        raise ConfigError(where, "mapping.threads must be positive - at $.mapping.threads")
 
 
 def _check_source(source: SourceSettings, where: str, env: Mapping[str, str]) -> None:

@@ -10,6 +10,7 @@ import msgspec
 
 from adapters.base import VerifiedRequest
 from gateway.config import Config
+from gateway.flow.mapper import apply_repair_limits
 from gateway.flow.pipeline import process
 from gateway.flow.sources import Source, build_sources
 from gateway.kafka.records import META_HEADER, DeliveryMeta
@@ -62,6 +63,7 @@ class Replayer:
     """Maps archived records again with ``gateway.flow.pipeline.process``, keeping counts and failures."""
 
     def __init__(self, config: Config, window: Window) -> None:
+        apply_repair_limits(config.mapping)  # a replay repairs as the gateway that received the records would
         self._topics = config.topics
         self._sources: dict[str, Source] = {s.id: s for s in build_sources(config.sources, os.environ).values()}
         self._window = window
