@@ -274,3 +274,4 @@ class _Repairer:
             closer = _CLOSER[frame.opener]
             self.out.append(closer)
             self.log.add(f"added a missing {closer!r} at the end of the document", None)
+            self.value_done()  # the closed container was its parent's value
