@@ -205,11 +205,11 @@ class _CountingText(str):
 
     scanned = 0
 
-    def count(self, sub: str, start: Any = None, end: Any = None) -> int:  # type: ignore[override]
+    def count(self, sub: str, start: Any = None, end: Any = None) -> int:
         self.scanned += _span(len(self), start, end)
         return super().count(sub, start, end)
 
-    def rfind(self, sub: str, start: Any = None, end: Any = None) -> int:  # type: ignore[override]
+    def rfind(self, sub: str, start: Any = None, end: Any = None) -> int:
         self.scanned += _span(len(self), start, end)
         return super().rfind(sub, start, end)
 
