@@ -79,3 +79,25 @@ def test_unreadable_file_is_a_config_error(tmp_path: Path) -> None:
     """A missing file is reported as such, not as a traceback."""
     with pytest.raises(ConfigError, match="cannot read the file"):
         load_config(tmp_path / "absent.toml")
+
+
+@pytest.mark.parametrize(("mapping", "message"), [
+    ("max_repairs = -1", "mapping.max_repairs must not be negative - at $.mapping.max_repairs"),
+    ("listed_repairs = -1", "mapping.listed_repairs must not be negative"),
+    ("thread_above_bytes = -1", "mapping.thread_above_bytes must not be negative"),
+    ("threads = 0", "mapping.threads must be positive - at $.mapping.threads"),
+])
+def test_mapping_limits_are_checked(mapping: str, message: str) -> None:
+    """The repair budget, its listing, the size that leaves the loop and the thread count are refused when absurd."""
+    with pytest.raises(ConfigError) as caught:
+        _parse(GOOD.replace("[spool]", f"[mapping]\n{mapping}\n[spool]", 1))
+    assert message in str(caught.value)
+
+
+def test_mapping_limits_have_safe_defaults_and_can_be_set() -> None:
+    """Unset, a body may need 1000 repairs, 20 are listed, bodies over 16 KiB map on 2 threads; each can be set."""
+    config = parse_config(GOOD, "test.toml", {"PICKTIME_SECRET": "s"})
+    assert (config.mapping.max_repairs, config.mapping.listed_repairs) == (1000, 20)
+    assert (config.mapping.thread_above_bytes, config.mapping.threads) == (16_384, 2)
+    text = GOOD.replace("[spool]", "[mapping]\nmax_repairs = 0\nthread_above_bytes = 0\n[spool]", 1)
+    assert parse_config(text, "test.toml", {"PICKTIME_SECRET": "s"}).mapping.max_repairs == 0
