@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
+import tomllib
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from adapters import ADAPTERS
 from gateway.commands.dev import bundled_dev_config
-from gateway.config import ConfigError, load_config, parse_config
+from gateway.config import ConfigError, MappingSettings, load_config, parse_config
 
 GOOD = """
 [server]
@@ -101,3 +104,15 @@ def test_mapping_limits_have_safe_defaults_and_can_be_set() -> None:
     assert (config.mapping.thread_above_bytes, config.mapping.threads) == (16_384, 2)
     text = GOOD.replace("[spool]", "[mapping]\nmax_repairs = 0\nthread_above_bytes = 0\n[spool]", 1)
     assert parse_config(text, "test.toml", {"PICKTIME_SECRET": "s"}).mapping.max_repairs == 0
+
+
+def test_the_readme_documents_every_mapping_setting_with_its_default() -> None:
+    """The README's configuration block shows [mapping] with the defaults, and its Security table names each setting."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    block = re.search(r"^```toml\n(.*?)^```", readme, flags=re.M | re.S)
+    assert block is not None
+    shown = msgspec.convert(tomllib.loads(block.group(1))["mapping"], MappingSettings)
+    assert shown == MappingSettings()
+    security = readme.split("\n## Security\n", 1)[1].split("\n## ", 1)[0]
+    for name in MappingSettings.__struct_fields__:
+        assert f"`mapping.{name}` |" in security, name
