@@ -69,12 +69,13 @@ class DedupeSettings(_Section, frozen=True):
 
 
 class MappingSettings(_Section, frozen=True):
-    """What mapping one body may cost: repairs allowed and described, and from what size it leaves the event loop."""
+    """What mapping one body may cost: repairs allowed and described, events made, and from what size it leaves the loop."""
 
     max_repairs: int = 1000
     listed_repairs: int = 20
     thread_above_bytes: int = 16_384
     threads: int = 2
+    max_events: int = 1000
 
 
 class LogSettings(_Section, frozen=True):
@@ -160,7 +161,7 @@ def _check(config: Config, where: str, env: Mapping[str, str]) -> None:
 
 
 def _check_mapping(mapping: MappingSettings, where: str) -> None:
-    for name in ("max_repairs", "listed_repairs", "thread_above_bytes"):
+    for name in ("max_repairs", "listed_repairs", "thread_above_bytes", "max_events"):
         if getattr(mapping, name) < 0:
             raise ConfigError(where, f"mapping.{name} must not be negative - at $.mapping.{name}")
     if mapping.threads <= 0:

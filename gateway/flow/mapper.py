@@ -34,15 +34,17 @@ class Mapper:
     def __init__(self, settings: MappingSettings, topics: TopicSettings) -> None:
         apply_repair_limits(settings)
         self._inline_bytes = settings.thread_above_bytes
+        self._max_events = settings.max_events
         self._topics = topics
         self._pool = ThreadPoolExecutor(max_workers=settings.threads, thread_name_prefix="gateway-mapping")
 
     async def process(self, source: Source, request: VerifiedRequest) -> Processed:
         """The request's records, mapped where its size says (log context carried into the thread)."""
         if len(request.body) <= self._inline_bytes:
-            return process(source, request, self._topics)
+            return process(source, request, self._topics, self._max_events)
         run = contextvars.copy_context().run
-        return await asyncio.get_running_loop().run_in_executor(self._pool, run, process, source, request, self._topics)
+        return await asyncio.get_running_loop().run_in_executor(
+            self._pool, run, process, source, request, self._topics, self._max_events)
 
     def close(self) -> None:
         """Stop the threads once the bodies they are mapping are done (at shutdown, no request is waiting)."""

@@ -89,6 +89,7 @@ def test_unreadable_file_is_a_config_error(tmp_path: Path) -> None:
     ("listed_repairs = -1", "mapping.listed_repairs must not be negative"),
     ("thread_above_bytes = -1", "mapping.thread_above_bytes must not be negative"),
     ("threads = 0", "mapping.threads must be positive - at $.mapping.threads"),
+    ("max_events = -1", "mapping.max_events must not be negative"),
 ])
 def test_mapping_limits_are_checked(mapping: str, message: str) -> None:
     """The repair budget, its listing, the size that leaves the loop and the thread count are refused when absurd."""
@@ -98,10 +99,11 @@ def test_mapping_limits_are_checked(mapping: str, message: str) -> None:
 
 
 def test_mapping_limits_have_safe_defaults_and_can_be_set() -> None:
-    """Unset, a body may need 1000 repairs, 20 are listed, bodies over 16 KiB map on 2 threads; each can be set."""
+    """Unset: 1000 repairs a body, 20 listed, 1000 events a request, bodies over 16 KiB on 2 threads; each can be set."""
     config = parse_config(GOOD, "test.toml", {"PICKTIME_SECRET": "s"})
     assert (config.mapping.max_repairs, config.mapping.listed_repairs) == (1000, 20)
     assert (config.mapping.thread_above_bytes, config.mapping.threads) == (16_384, 2)
+    assert config.mapping.max_events == 1000
     text = GOOD.replace("[spool]", "[mapping]\nmax_repairs = 0\nthread_above_bytes = 0\n[spool]", 1)
     assert parse_config(text, "test.toml", {"PICKTIME_SECRET": "s"}).mapping.max_repairs == 0
 

@@ -10,12 +10,12 @@ import structlog
 
 from adapters.base import Adapter, Mapped, SourceContext, VerifiedRequest
 from adapters.limits import RepairLimits, repair_limits, set_repair_limits
-from gateway.config import MappingSettings, TopicSettings
+from gateway.config import MappingSettings, SourceSettings, TopicSettings
 from gateway.flow.auth import NoAuth
 from gateway.flow.mapper import Mapper
-from gateway.flow.sources import Source
+from gateway.flow.sources import Source, build_sources
 
-SETTINGS = MappingSettings(thread_above_bytes=1024, threads=1, max_repairs=7, listed_repairs=3)
+SETTINGS = MappingSettings(thread_above_bytes=1024, threads=1, max_repairs=7, listed_repairs=3, max_events=2)
 
 
 @pytest.fixture()
@@ -55,3 +55,19 @@ async def test_small_bodies_stay_on_the_loop_large_ones_go_to_a_mapping_thread(m
 def test_the_configured_repair_limits_reach_the_adapters(mapper: Mapper) -> None:
     """Building the mapper applies ``mapping.max_repairs`` and ``mapping.listed_repairs`` to every adapter."""
     assert repair_limits() == RepairLimits(max_repairs=7, listed_repairs=3)
+
+
+@pytest.mark.parametrize("removed", [1, 2, 3])
+async def test_more_events_than_max_events_is_a_dead_letter(mapper: Mapper, removed: int) -> None:
+    """A Picktime removal of ``removed`` attendees: up to ``max_events`` events pass, one more is invalid-payload."""
+    source = build_sources([SourceSettings(id="pt", provider="picktime", secret="x")], {})[("picktime", "pt")]
+    ids = ", ".join(f'"session_{n}"' for n in range(removed))
+    body = f'{{"dataObject": [{ids}], "status": true, "type": "DELETE"}}'.encode()
+    request = VerifiedRequest(body=body, headers={}, source=source.context, received_at="2026-01-02T03:04:05Z")
+    processed = await mapper.process(source, request)
+    if removed <= SETTINGS.max_events:
+        assert processed.error is None and len(processed.event_ids) == removed
+    else:
+        assert processed.error is not None and processed.error.reason == "invalid-payload"
+        assert processed.error.detail == "3 events in one request, more than mapping.max_events (2)"
+        assert processed.outcome == "dead-lettered"
