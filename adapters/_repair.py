@@ -70,7 +70,7 @@ class RepairBudgetExceeded(UnrepairableJSON):
 
 @dataclass
 class Repaired:
-    """The repaired document, the first repairs described in input order (then a line counting the rest), how many in all."""
+    """The repaired document, its first repairs described in input order (then one counting the rest), and how many."""
 
     text: str
     repairs: list[str] = field(default_factory=list)
@@ -91,7 +91,7 @@ class _Frame:
 
 
 class _Lines:
-    """Line and column of positions in one text; for positions asked in increasing order, each character is read once."""
+    """Line and column of positions in one text; asked in increasing order, it reads each character once."""
 
     def __init__(self, text: str) -> None:
         self.text = text

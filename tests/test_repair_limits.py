@@ -93,7 +93,9 @@ def test_past_the_repair_budget_the_body_is_dead_lettered_saying_so(
     """Under the default budget (1000), 15k missing commas are not repaired: 422 malformed-json, dead-lettered."""
     body = picktime_missing_commas(15_000)
     assert len(body) < MAX_BODY_BYTES
+    sent = time.perf_counter()
     response = client.post(WEBHOOK, content=body)
+    assert time.perf_counter() - sent < 5  # refused at the 1001st repair, not after all 15,000
     assert response.status_code == 422, response.text
     problem = response.json()
     assert problem["type"].endswith(":unprocessable-payload") and problem["reason"] == "malformed-json"
