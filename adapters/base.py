@@ -34,12 +34,19 @@ class SourceContext(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class VerifiedRequest(msgspec.Struct, frozen=True, kw_only=True):
-    """An authenticated request: raw body bytes, lower-cased headers, when it came."""
+    """An authenticated request: raw body bytes, lower-cased headers, when it came.
+
+    ``signed_id`` is the delivery id the source's signature covers (Standard
+    Webhooks' ``webhook-id``), set by the gateway after authentication; None
+    when the scheme signs no id. Adapters never take a delivery key from
+    ``headers``: no signature covers them.
+    """
 
     body: bytes
     headers: Mapping[str, str]
     source: SourceContext
     received_at: str
+    signed_id: str | None = None
 
 
 class Change(msgspec.Struct, frozen=True, kw_only=True):
@@ -53,8 +60,9 @@ class Change(msgspec.Struct, frozen=True, kw_only=True):
 class Mapped(msgspec.Struct, frozen=True, kw_only=True):
     """What an adapter made of one request.
 
-    ``delivery_key`` is the vendor's own delivery or event id when it sends
-    one (the gateway falls back to a hash of the body). ``note`` says why a
+    ``delivery_key`` is the vendor's own delivery or event id when its BODY
+    holds one, never a header's (the gateway falls back to the signed id,
+    then to a hash of the body: ``gateway.flow.envelope.delivery_key``). ``note`` says why a
     request yields no event (a test ping, a non-booking event).
     """
 
@@ -92,7 +100,16 @@ class SignatureError(Exception):
 
 
 class SignatureScheme(Protocol):
-    """A vendor's signature check, shaped like standard-webhooks' ``Webhook.verify``."""
+    """A vendor's signature check, shaped like standard-webhooks' ``Webhook.verify``.
+
+    ``signed_id_header`` names the header holding a delivery id the signature
+    covers (Standard Webhooks' ``webhook-id``); None when the scheme signs only
+    the body (and a timestamp).
+    """
+
+    @property
+    def signed_id_header(self) -> str | None:
+        """The header of a delivery id this scheme signs, or None."""
 
     def verify(self, body: bytes, headers: Mapping[str, str], now: float) -> None:
         """Return if the signature over the raw ``body`` is valid, else raise SignatureError."""
@@ -120,6 +137,8 @@ class Adapter:
     map: Callable[[VerifiedRequest], Mapped]
     signature: SignatureSchemeFactory | None = None
     delivery_headers: DeliveryHeaders | None = None
+    delivery_id_header: str | None = None
+    """The header the vendor sends its delivery id in, unsigned: archived in the raw record's meta, never a key."""
     needs_timezone: bool = False
     """The vendor sends local times, so its sources set ``timezone`` (dev, deploy and test configs do)."""
 

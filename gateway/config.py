@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import msgspec
 
 from adapters import ADAPTERS
+from adapters.signatures import SOURCE_SCHEMES
 
 __all__ = [
     "Config",
@@ -27,7 +28,7 @@ __all__ = [
     "parse_config",
 ]
 
-AuthScheme = Literal["none", "token", "basic", "hmac"]
+AuthScheme = Literal["none", "token", "basic", "hmac", "standard-webhooks"]
 
 
 class _Section(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -160,6 +161,14 @@ def _check(config: Config, where: str, env: Mapping[str, str]) -> None:
         seen.add(source.id)
 
 
+def _check_scheme_secrets(source: SourceSettings, where: str, env: Mapping[str, str]) -> None:
+    """A scheme a source chooses (``standard-webhooks``) refuses at start the secrets it could not use."""
+    try:
+        SOURCE_SCHEMES[source.auth]([value.encode() for value in source.secret_values(env)], 0)
+    except ValueError as exc:
+        raise ConfigError(where, f"auth = {source.auth!r}: {exc}") from None
+
+
 def _check_mapping(mapping: MappingSettings, where: str) -> None:
     for name in ("max_repairs", "listed_repairs", "thread_above_bytes", "max_events"):
         if getattr(mapping, name) < 0:
@@ -183,6 +192,8 @@ def _check_source(source: SourceSettings, where: str, env: Mapping[str, str]) ->
         raise ConfigError(where, f"auth = {source.auth!r} needs secret, secrets or secret_env")
     if source.auth == "basic" and not all(":" in value for value in source.secret_values(env)):
         raise ConfigError(where, "auth = 'basic' secrets are 'user:password'")
+    if source.auth in SOURCE_SCHEMES:
+        _check_scheme_secrets(source, where, env)
     if source.timezone is not None:
         try:
             ZoneInfo(source.timezone)

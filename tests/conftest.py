@@ -39,6 +39,8 @@ VENDOR_SECRETS = {
     for vendor in sorted(ADAPTERS)
 }
 """Every registered vendor's secrets (a second one to rotate to), for its source and its ``-fuzz`` source."""
+STANDARD_WEBHOOKS_SECRETS = ("whsec_" + "dGVzdC1zdGFuZGFyZC13ZWJob29rcy1rZXk=", "whsec_" + "bmV4dC1zdGFuZGFyZC13ZWJob29rcy1rZXk=")
+"""The ``timekit-sw`` source's secrets (``auth = "standard-webhooks"``, a second one to rotate to)."""
 MAX_BODY_BYTES = 65_536
 TOPICS = TopicSettings()
 
@@ -99,6 +101,11 @@ id = "picktime-basic"
 provider = "picktime"
 auth = "basic"
 secret = "{BASIC}"
+[[sources]]
+id = "timekit-sw"
+provider = "timekit"
+auth = "standard-webhooks"
+secrets = {list(STANDARD_WEBHOOKS_SECRETS)!r}
 """ + "".join(vendor_source(vendor, vendor) + vendor_source(vendor, f"{vendor}-fuzz") for vendor in sorted(ADAPTERS))
 
 

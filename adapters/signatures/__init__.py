@@ -12,13 +12,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
+from adapters.base import SignatureSchemeFactory
 from adapters.signatures._hmac import HmacScheme
 from adapters.signatures.hex_hmac import HexHmac
+from adapters.signatures.standard_webhooks import StandardWebhooks
 from adapters.signatures.timestamped_hmac import TimestampedHmac
 
-__all__ = ["SCHEMES", "HexHmac", "HmacScheme", "TimestampedHmac"]
+__all__ = ["SCHEMES", "SOURCE_SCHEMES", "HexHmac", "HmacScheme", "StandardWebhooks", "TimestampedHmac"]
 
-_CLASSES: tuple[type[HmacScheme], ...] = (HexHmac, TimestampedHmac)
+_CLASSES: tuple[type[HmacScheme], ...] = (HexHmac, TimestampedHmac, StandardWebhooks)
 
 
 def _register() -> Mapping[str, type[HmacScheme]]:
@@ -31,3 +33,9 @@ def _register() -> Mapping[str, type[HmacScheme]]:
 
 
 SCHEMES = _register()
+
+SOURCE_SCHEMES: Mapping[str, SignatureSchemeFactory] = MappingProxyType({StandardWebhooks.name: StandardWebhooks()})
+"""The schemes a source's ``auth`` may name whatever its provider (their settings are the spec's): by name.
+
+Calling one with a source's secrets raises ValueError for a secret it cannot read (checked at start).
+"""

@@ -59,6 +59,8 @@ class HmacScheme:
     """
 
     name: ClassVar[str]
+    signed_id_header: ClassVar[str | None] = None
+    """The header of a delivery id the signature covers; None where only the body (and a timestamp) is signed."""
     secrets: tuple[bytes, ...] = ()
     tolerance_s: int = 300
 

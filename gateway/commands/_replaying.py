@@ -84,7 +84,7 @@ class Replayer:
         if source is None:
             return self._fail(record, meta, "unknown-source", f"source {meta.source!r} is not in the configuration")
         request = VerifiedRequest(body=record.value or b"", headers=meta.headers, source=source.context,
-                                  received_at=meta.received_at)
+                                  received_at=meta.received_at, signed_id=source.authenticator.signed_id(meta.headers))
         processed = process(source, request, self._topics, self._max_events)
         if processed.error is not None:
             return self._fail(record, meta, processed.error.reason, processed.error.detail)

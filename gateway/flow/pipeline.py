@@ -9,7 +9,7 @@ import structlog
 
 from adapters.base import AdapterError, VerifiedRequest
 from gateway.config import TopicSettings
-from gateway.flow.envelope import build_events, delivery_key
+from gateway.flow.envelope import build_events, delivery_key, unsigned_delivery_id
 from gateway.flow.sources import Source
 from gateway.ids import Uuid5Namespace
 from gateway.kafka.records import DeliveryMeta, ErrorInfo, archive_record, canonical_records, safe_headers
@@ -106,6 +106,7 @@ def _meta(
     event_ids: list[str] | None = None,
     error: ErrorInfo | None = None,
 ) -> DeliveryMeta:
+    headers = safe_headers(request.headers, source.redacted)
     return DeliveryMeta(
         source=source.id,
         provider=source.provider,
@@ -113,7 +114,8 @@ def _meta(
         delivery_key=key,
         received_at=request.received_at,
         outcome=outcome,
-        headers=safe_headers(request.headers),
+        headers=headers,
         event_ids=event_ids or [],
         error=error,
+        unsigned_delivery_id=unsigned_delivery_id(headers, source.adapter.delivery_id_header, request.signed_id),
     )

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from adapters import ADAPTERS
 from adapters.base import Adapter, SourceContext
+from adapters.signatures import SOURCE_SCHEMES
+from adapters.signatures.standard_webhooks import SECRET_PREFIX
 from gateway.config import SourceSettings
 from gateway.flow.auth import Authenticator, BasicAuth, NoAuth, SignatureAuth, TokenAuth
 
@@ -15,11 +17,12 @@ __all__ = ["Source", "SourceTable", "build_sources"]
 
 @dataclass(frozen=True, slots=True)
 class Source:
-    """One source ready to take requests."""
+    """One source ready to take requests; ``redacted``: its secret values, longest first, kept out of archives."""
 
     context: SourceContext
     adapter: Adapter
     authenticator: Authenticator
+    redacted: tuple[str, ...] = ()
 
     @property
     def id(self) -> str:
@@ -43,7 +46,21 @@ def _authenticator(settings: SourceSettings, adapter: Adapter, env: Mapping[str,
     if settings.auth == "hmac":
         assert adapter.signature is not None, "config checks hmac sources have a signature scheme"
         return SignatureAuth(adapter.signature([s.encode() for s in secrets], settings.signature_tolerance_s))
+    if settings.auth in SOURCE_SCHEMES:
+        return SignatureAuth(SOURCE_SCHEMES[settings.auth]([s.encode() for s in secrets], settings.signature_tolerance_s))
     return NoAuth()
+
+
+def _redacted(settings: SourceSettings, env: Mapping[str, str]) -> tuple[str, ...]:
+    """The source's secrets as they could show up in a header: whole, a Basic password alone, a key without whsec_."""
+    values: set[str] = set()
+    for secret in settings.secret_values(env):
+        values.add(secret)
+        if settings.auth == "basic":
+            values.add(secret.partition(":")[2])
+        if settings.auth == "standard-webhooks":
+            values.add(secret.removeprefix(SECRET_PREFIX))
+    return tuple(sorted((value for value in values if value), key=len, reverse=True))
 
 
 def build_sources(settings: list[SourceSettings], env: Mapping[str, str]) -> SourceTable:
@@ -52,5 +69,6 @@ def build_sources(settings: list[SourceSettings], env: Mapping[str, str]) -> Sou
     for item in settings:
         adapter = ADAPTERS[item.provider]
         context = SourceContext(id=item.id, provider=item.provider, timezone=item.timezone)
-        table[(item.provider, item.id)] = Source(context, adapter, _authenticator(item, adapter, env))
+        table[(item.provider, item.id)] = Source(context, adapter, _authenticator(item, adapter, env),
+                                                 _redacted(item, env))
     return table

@@ -125,7 +125,8 @@ class WebhookEndpoint:
         body = await self._read_body(receive, headers.get("content-length"))
         now = time.time()
         source.authenticator.after_body(body, headers, now)
-        verified = VerifiedRequest(body=body, headers=headers, source=source.context, received_at=received_at_text(now))
+        verified = VerifiedRequest(body=body, headers=headers, source=source.context, received_at=received_at_text(now),
+                                   signed_id=source.authenticator.signed_id(headers))
         processed = await self._mapper.process(source, verified)
         if processed.error is not None:
             await self._deliver(processed.records)

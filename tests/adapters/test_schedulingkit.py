@@ -86,11 +86,12 @@ def test_without_a_source_zone_start_is_unknown_and_said_so() -> None:
     ]
 
 
-def test_delivery_id_header_is_the_delivery_key() -> None:
-    """X-Webhook-Delivery-Id becomes the delivery key; without it the gateway hashes the body."""
+def test_unsigned_delivery_id_header_is_no_delivery_key() -> None:
+    """X-Webhook-Delivery-Id is not signed, so it keys nothing: the gateway hashes the body (the header is archived)."""
     body = _body("seed_booking_created")
-    assert map_request(_request(body, **{"x-webhook-delivery-id": "dlv_1"})).delivery_key == "dlv_1"
+    assert map_request(_request(body, **{"x-webhook-delivery-id": "dlv_1"})).delivery_key is None
     assert map_request(_request(body)).delivery_key is None
+    assert ADAPTER.delivery_id_header == "x-webhook-delivery-id"
 
 
 def test_test_ping_yields_no_event() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from adapters.schedulingkit import SchedulingKitSignature
+from adapters.signatures import StandardWebhooks
 from tests.commands import TESTDATA, run_gateway
 
 SAMPLE = TESTDATA / "schedulingkit" / "seed_booking_created.json"
@@ -28,3 +29,20 @@ def test_a_vendor_without_a_signature_scheme_is_refused_with_the_ones_that_have_
     done = run_gateway("sign", "--provider", "picktime", "--secret", "x", str(SAMPLE))
     assert done.returncode == 2
     assert "schedulingkit" in done.stderr and "timekit" in done.stderr
+
+
+def test_standard_webhooks_headers_verify_with_the_configured_secret() -> None:
+    """``--scheme standard-webhooks`` prints webhook-id, -timestamp and a v1 signature that the scheme accepts."""
+    secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+    done = run_gateway("sign", "--scheme", "standard-webhooks", "--secret", secret, str(SAMPLE))
+    assert done.returncode == 0, done.stderr
+    headers = _headers(done.stdout)
+    assert set(headers) == {"webhook-id", "webhook-timestamp", "webhook-signature"}
+    assert headers["webhook-signature"].startswith("v1,")
+    StandardWebhooks()([secret.encode()], 300).verify(SAMPLE.read_bytes(), headers, time.time())
+
+
+def test_a_secret_the_scheme_cannot_read_is_a_usage_error() -> None:
+    """A raw key where ``whsec_<base64>`` belongs: exit 2 saying so, no traceback."""
+    done = run_gateway("sign", "--scheme", "standard-webhooks", "--secret", "raw", str(SAMPLE))
+    assert done.returncode == 2 and "whsec_" in done.stderr and "Traceback" not in done.stderr

@@ -5,13 +5,15 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
+from typing import get_args
 
 import msgspec
 import pytest
 
 from adapters import ADAPTERS
+from adapters.signatures import SOURCE_SCHEMES
 from gateway.commands.dev import bundled_dev_config
-from gateway.config import ConfigError, MappingSettings, load_config, parse_config
+from gateway.config import AuthScheme, ConfigError, MappingSettings, load_config, parse_config
 
 GOOD = """
 [server]
@@ -66,6 +68,8 @@ def test_bundled_dev_config_is_valid() -> None:
         (('secret_env = "PICKTIME_SECRET"', 'secret_env = "NOT_SET_ANYWHERE"'), "NOT_SET_ANYWHERE is not set"),
         (('secret_env = "PICKTIME_SECRET"', ''), "needs secret, secrets or secret_env"),
         (('auth = "token"', 'auth = "basic"'), "'user:password'"),
+        (('auth = "token"', 'auth = "standard-webhooks"'), "auth = 'standard-webhooks': a Standard Webhooks secret "
+                                                          "starts with 'whsec_'"),
         (("[[sources]]", "[[sources]]\nid = 'picktime'\nprovider = 'picktime'\nsecret = 'x'\n[[sources]]"),
          "duplicate source id"),
         (("[kafka]", "[kafka]\nack_timeout_ms = 0"), "ack_timeout_ms must be positive"),
@@ -76,6 +80,20 @@ def test_wrong_keys_and_values_say_where(edit: tuple[str, str], message: str) ->
     with pytest.raises(ConfigError) as caught:
         _parse(GOOD.replace(*edit, 1))
     assert message in str(caught.value)
+
+
+@pytest.mark.parametrize("provider", sorted(ADAPTERS))
+def test_any_source_may_choose_standard_webhooks(provider: str) -> None:
+    """``auth = "standard-webhooks"`` is open to every vendor's source, with a ``whsec_`` secret."""
+    text = GOOD.replace('provider = "picktime"', f'provider = "{provider}"').replace(
+        'auth = "token"', 'auth = "standard-webhooks"')
+    config = parse_config(text, "test.toml", {"PICKTIME_SECRET": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"})
+    assert config.sources[0].auth == "standard-webhooks"
+
+
+def test_every_source_scheme_is_a_configurable_auth() -> None:
+    """The schemes any source may choose are all spelled in the config's ``auth`` Literal."""
+    assert set(SOURCE_SCHEMES) <= set(get_args(AuthScheme))
 
 
 def test_unreadable_file_is_a_config_error(tmp_path: Path) -> None:
