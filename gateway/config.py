@@ -20,6 +20,7 @@ __all__ = [
     "DedupeSettings",
     "KafkaSettings",
     "LogSettings",
+    "MappingSettings",
     "ServerSettings",
     "SourceSettings",
     "SpoolSettings",
@@ -71,6 +72,16 @@ class DedupeSettings(_Section, frozen=True):
     window_s: int = 86_400
 
 
+class MappingSettings(_Section, frozen=True):
+    """What mapping one body may cost: repairs allowed and described, events made, and from what size it leaves the loop."""
+
+    max_repairs: int = 1000
+    listed_repairs: int = 20
+    thread_above_bytes: int = 16_384
+    threads: int = 2
+    max_events: int = 1000
+
+
 class LogSettings(_Section, frozen=True):
     level: Literal["debug", "info", "warning", "error"] = "info"
 
@@ -104,6 +115,7 @@ class Config(_Section, frozen=True):
     spool: SpoolSettings = SpoolSettings()
     dedupe: DedupeSettings = DedupeSettings()
     log: LogSettings = LogSettings()
+    mapping: MappingSettings = MappingSettings()
     sources: list[SourceSettings] = []
 
 
@@ -148,6 +160,7 @@ def _check(config: Config, where: str, env: Mapping[str, str]) -> None:
     if config.kafka.max_batch_bytes > config.kafka.max_record_bytes:
         raise ConfigError(where, "kafka.max_batch_bytes must not exceed kafka.max_record_bytes (the broker refuses "
                                  "larger batches) - at $.kafka.max_batch_bytes")
+    _check_mapping(config.mapping, where)
     seen: set[str] = set()
     for index, source in enumerate(config.sources):
         _check_source(source, f"{where}: $.sources[{index}]", env)
@@ -163,6 +176,14 @@ def _check_scheme_secrets(source: SourceSettings, where: str, env: Mapping[str, 
         SOURCE_SCHEMES[source.auth](SchemeSettings(secrets=secrets))
     except ValueError as exc:
         raise ConfigError(where, f"auth = {source.auth!r}: {exc}") from None
+
+
+def _check_mapping(mapping: MappingSettings, where: str) -> None:
+    for name in ("max_repairs", "listed_repairs", "thread_above_bytes", "max_events"):
+        if getattr(mapping, name) < 0:
+            raise ConfigError(where, f"mapping.{name} must not be negative - at $.mapping.{name}")
+    if mapping.threads <= 0:
+        raise ConfigError(where, "mapping.threads must be positive - at $.mapping.threads")
 
 
 def _check_source(source: SourceSettings, where: str, env: Mapping[str, str]) -> None:

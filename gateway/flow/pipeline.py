@@ -47,10 +47,17 @@ def delivery_id(source_id: str, key: str) -> str:
     return _DELIVERY_IDS.text(f"{source_id}\n{key}")
 
 
-def process(source: Source, request: VerifiedRequest, topics: TopicSettings) -> Processed:
-    """Map the request and build its canonical, raw and (on failure) dead-letter records."""
+def process(source: Source, request: VerifiedRequest, topics: TopicSettings, max_events: int | None = None) -> Processed:
+    """Map the request and build its canonical, raw and (on failure) dead-letter records.
+
+    More than ``max_events`` events from one request is a failure too: each costs its records' bytes and
+    their delivery, so a sender must not turn one body into an unbounded number of them.
+    """
     try:
         mapped = source.adapter.map(request)
+        if max_events is not None and len(mapped.changes) > max_events:
+            raise AdapterError("invalid-payload", f"{len(mapped.changes)} events in one request, "
+                                                  f"more than mapping.max_events ({max_events})")
     except AdapterError as exc:
         return _dead_letter(source, request, topics, exc)
     except Exception as exc:  # noqa: BLE001 - an adapter bug must not cost the sender's webhook

@@ -17,6 +17,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from gateway.config import Config, load_config
+from gateway.flow.mapper import Mapper
 from gateway.flow.sources import build_sources
 from gateway.http.problems import http_error_response, unexpected_error_response
 from gateway.http.webhooks import WEBHOOK_PREFIX, WebhookEndpoint
@@ -110,7 +111,8 @@ def create_app(config: Config, env: Mapping[str, str] | None = None, workers: in
     spool = Spool(config.spool.path, config.spool.max_bytes // workers)
     deliverer = Deliverer(publisher, spool, metrics)
     dedupe = DedupeStore(config.spool.path, config.dedupe.window_s)
-    webhook = WebhookEndpoint(config, sources, deliverer, dedupe, metrics)
+    mapper = Mapper(config.mapping, config.topics)
+    webhook = WebhookEndpoint(config, sources, deliverer, dedupe, metrics, mapper)
 
     async def healthz(request: Request) -> Response:
         return _json({"status": "alive"})
@@ -140,6 +142,7 @@ def create_app(config: Config, env: Mapping[str, str] | None = None, workers: in
             yield
         finally:
             _log.info("stopping: in-flight requests are done; flushing the producer")
+            mapper.close()
             await deliverer.stop()
             await dedupe.close()
             metrics.worker_stopped()

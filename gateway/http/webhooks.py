@@ -27,7 +27,8 @@ from gateway.errors import (
     UnknownSourceError,
 )
 from gateway.flow.envelope import event_id
-from gateway.flow.pipeline import Processed, delivery_id, process
+from gateway.flow.mapper import Mapper
+from gateway.flow.pipeline import Processed, delivery_id
 from gateway.flow.sources import Source, SourceTable
 from gateway.http.problems import gateway_problem, http_problem, internal_error_problem
 from gateway.kafka.delivery import Delivered, Deliverer
@@ -67,9 +68,16 @@ class WebhookEndpoint:
     """Handles ``POST /webhooks/{provider}[/{source}]`` for every configured source."""
 
     def __init__(
-        self, config: Config, sources: SourceTable, deliverer: Deliverer, dedupe: DedupeStore, metrics: Metrics
+        self,
+        config: Config,
+        sources: SourceTable,
+        deliverer: Deliverer,
+        dedupe: DedupeStore,
+        metrics: Metrics,
+        mapper: Mapper,
     ) -> None:
         self._config = config
+        self._mapper = mapper
         self._max_body_bytes = config.server.max_body_bytes
         self._sources = sources
         self._deliverer = deliverer
@@ -132,7 +140,7 @@ class WebhookEndpoint:
         source.authenticator.after_body(body, headers, now)
         verified = VerifiedRequest(body=body, headers=headers, source=source.context, received_at=received_at_text(now),
                                    signed_id=source.authenticator.signed_id(headers))
-        processed = process(source, verified, self._config.topics)
+        processed = await self._mapper.process(source, verified)
         if processed.error is not None:
             await self._deliver(processed.records)
             self._metrics.dead_letters.labels(source.provider, source.id, processed.error.reason).inc()

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import re
+import tomllib
 from pathlib import Path
 from typing import get_args
 
+import msgspec
 import pytest
 
 from adapters import ADAPTERS
 from adapters.signatures import SOURCE_SCHEMES
 from gateway.commands.dev import bundled_dev_config
-from gateway.config import AuthScheme, ConfigError, load_config, parse_config
+from gateway.config import AuthScheme, ConfigError, MappingSettings, load_config, parse_config
 
 GOOD = """
 [server]
@@ -99,3 +102,39 @@ def test_unreadable_file_is_a_config_error(tmp_path: Path) -> None:
     """A missing file is reported as such, not as a traceback."""
     with pytest.raises(ConfigError, match="cannot read the file"):
         load_config(tmp_path / "absent.toml")
+
+
+@pytest.mark.parametrize(("mapping", "message"), [
+    ("max_repairs = -1", "mapping.max_repairs must not be negative - at $.mapping.max_repairs"),
+    ("listed_repairs = -1", "mapping.listed_repairs must not be negative"),
+    ("thread_above_bytes = -1", "mapping.thread_above_bytes must not be negative"),
+    ("threads = 0", "mapping.threads must be positive - at $.mapping.threads"),
+    ("max_events = -1", "mapping.max_events must not be negative"),
+])
+def test_mapping_limits_are_checked(mapping: str, message: str) -> None:
+    """The repair budget, its listing, the size that leaves the loop and the thread count are refused when absurd."""
+    with pytest.raises(ConfigError) as caught:
+        _parse(GOOD.replace("[spool]", f"[mapping]\n{mapping}\n[spool]", 1))
+    assert message in str(caught.value)
+
+
+def test_mapping_limits_have_safe_defaults_and_can_be_set() -> None:
+    """Unset: 1000 repairs a body, 20 listed, 1000 events a request, bodies over 16 KiB on 2 threads; each can be set."""
+    config = parse_config(GOOD, "test.toml", {"PICKTIME_SECRET": "s"})
+    assert (config.mapping.max_repairs, config.mapping.listed_repairs) == (1000, 20)
+    assert (config.mapping.thread_above_bytes, config.mapping.threads) == (16_384, 2)
+    assert config.mapping.max_events == 1000
+    text = GOOD.replace("[spool]", "[mapping]\nmax_repairs = 0\nthread_above_bytes = 0\n[spool]", 1)
+    assert parse_config(text, "test.toml", {"PICKTIME_SECRET": "s"}).mapping.max_repairs == 0
+
+
+def test_the_readme_documents_every_mapping_setting_with_its_default() -> None:
+    """The README's configuration block shows [mapping] with the defaults, and its Security table names each setting."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    block = re.search(r"^```toml\n(.*?)^```", readme, flags=re.M | re.S)
+    assert block is not None
+    shown = msgspec.convert(tomllib.loads(block.group(1))["mapping"], MappingSettings)
+    assert shown == MappingSettings()
+    security = readme.split("\n## Security\n", 1)[1].split("\n## ", 1)[0]
+    for name in MappingSettings.__struct_fields__:
+        assert f"`mapping.{name}` |" in security, name
