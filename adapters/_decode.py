@@ -48,7 +48,8 @@ def decode_payload(
     if fixup is not None:
         document = fixup(document, repairs)
     try:
-        payload: T = msgspec.convert(document, decoder.type)  # decoder.type is typed Any; it is T's type
+        # decoder.type is typed Any; it is T's type. A lax decoder converts the repaired document laxly too.
+        payload: T = msgspec.convert(document, decoder.type, strict=decoder.strict)
     except msgspec.ValidationError as exc:
         raise AdapterError("invalid-payload", str(exc)) from None
     return payload
