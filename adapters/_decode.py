@@ -10,6 +10,7 @@ import msgspec
 
 from adapters._repair import UnrepairableJSON, repair_json
 from adapters.base import AdapterError
+from adapters.limits import repair_limits
 
 __all__ = ["Fixup", "decode_payload", "parse_embedded_json"]
 
@@ -27,8 +28,9 @@ def decode_payload(
     """Decode ``body`` with ``decoder`` (built once per payload type); on malformed JSON, repair then decode.
 
     Valid JSON takes msgspec's typed fast path. Repairs are appended to
-    ``repairs``. Raises AdapterError (``malformed-json`` or
-    ``invalid-payload``) and nothing else.
+    ``repairs`` (the first ``repair_limits().listed_repairs``, then a line
+    counting the rest). Raises AdapterError (``malformed-json``, also past
+    ``repair_limits().max_repairs``, or ``invalid-payload``) and nothing else.
     """
     try:
         return decoder.decode(body)
@@ -46,7 +48,8 @@ def decode_payload(
     if fixup is not None:
         document = fixup(document, repairs)
     try:
-        payload: T = msgspec.convert(document, decoder.type)  # decoder.type is typed Any; it is T's type
+        # decoder.type is typed Any; it is T's type. A lax decoder converts the repaired document laxly too.
+        payload: T = msgspec.convert(document, decoder.type, strict=decoder.strict)
     except msgspec.ValidationError as exc:
         raise AdapterError("invalid-payload", str(exc)) from None
     return payload
@@ -60,7 +63,9 @@ def _repaired_document(body: bytes, syntax_error: msgspec.DecodeError, repairs: 
     except UnicodeDecodeError as exc:
         raise AdapterError("malformed-json", f"body is not UTF-8: {exc.reason} at byte {exc.start}", position=exc.start) from None
     try:
-        repaired = repair_json(text.removeprefix("\ufeff"))
+        limits = repair_limits()
+        repaired = repair_json(text.removeprefix("\ufeff"), max_repairs=limits.max_repairs,
+                               listed=limits.listed_repairs)
     except UnrepairableJSON as exc:
         raise AdapterError("malformed-json", f"{syntax_error}; not repairable: {exc}", position=position) from None
     try:

@@ -11,6 +11,7 @@ Problem = Literal[
     "unknown-source",
     "unauthenticated",
     "body-too-large",
+    "record-too-large",
     "unprocessable-payload",
     "spool-full",
     "delivery-in-progress",

@@ -15,7 +15,7 @@ import msgspec
 import structlog
 from starlette.types import Message, Receive, Scope, Send
 
-from adapters.base import VerifiedRequest
+from adapters.base import VendorReply, VerifiedRequest
 from gateway.clock import received_at_text
 from gateway.config import Config
 from gateway.errors import (
@@ -24,13 +24,16 @@ from gateway.errors import (
     InProgressError,
     NoRoomError,
     PayloadError,
+    RecordTooLargeError,
     UnknownSourceError,
 )
 from gateway.flow.envelope import event_id
-from gateway.flow.pipeline import Processed, delivery_id, process
+from gateway.flow.mapper import Mapper
+from gateway.flow.pipeline import Processed, delivery_id
 from gateway.flow.sources import Source, SourceTable
 from gateway.http.problems import gateway_problem, http_problem, internal_error_problem
 from gateway.kafka.delivery import Delivered, Deliverer
+from gateway.kafka.refusals import RecordTooLarge
 from gateway.ops.logging import log_request
 from gateway.ops.metrics import UNKNOWN_LABEL, Metrics
 from gateway.outbound import OutboundRecord
@@ -65,9 +68,16 @@ class WebhookEndpoint:
     """Handles ``POST /webhooks/{provider}[/{source}]`` for every configured source."""
 
     def __init__(
-        self, config: Config, sources: SourceTable, deliverer: Deliverer, claims: Claims, metrics: Metrics
+        self,
+        config: Config,
+        sources: SourceTable,
+        deliverer: Deliverer,
+        claims: Claims,
+        metrics: Metrics,
+        mapper: Mapper,
     ) -> None:
         self._config = config
+        self._mapper = mapper
         self._max_body_bytes = config.server.max_body_bytes
         self._sources = sources
         self._deliverer = deliverer
@@ -95,7 +105,7 @@ class WebhookEndpoint:
         try:
             if source is None:
                 raise UnknownSourceError(f"no source {source_id!r} is configured for provider {provider!r}")
-            accepted, status, outcome = await self._handle(scope, receive, source)
+            accepted, status, outcome, reply = await self._handle(scope, receive, source)
         except GatewayError as exc:
             self._finish(started, labels, provider, source_id, exc.delivery_id, exc.status_code, exc.problem, 0)
             await gateway_problem(exc, scope["path"])(scope, receive, send)
@@ -108,13 +118,18 @@ class WebhookEndpoint:
             self._finish(started, labels, provider, source_id, None, 500, "internal-error", 0)
             await internal_error_problem(scope["path"])(scope, receive, send)
             return
+        if reply is not None:  # the vendor's own expected answer (a challenge), once the request is archived
+            status, body, content_type = 200, reply.body, reply.content_type.encode("latin-1")
+        else:
+            body, content_type = _ENCODER.encode(accepted), _JSON
         self._finish(started, labels, provider, source_id, accepted.delivery_id, status, outcome, len(accepted.events))
-        body = _ENCODER.encode(accepted)
         await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", _JSON), (b"content-length", b"%d" % len(body))]})
+                    "headers": [(b"content-type", content_type), (b"content-length", b"%d" % len(body))]})
         await send({"type": "http.response.body", "body": body})
 
-    async def _handle(self, scope: Scope, receive: Receive, source: Source) -> tuple[Accepted, int, Outcome]:
+    async def _handle(
+        self, scope: Scope, receive: Receive, source: Source
+    ) -> tuple[Accepted, int, Outcome, VendorReply | None]:
         headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
         query_string: bytes = scope["query_string"]
         query = dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)) if query_string else _NO_QUERY
@@ -122,14 +137,17 @@ class WebhookEndpoint:
         body = await self._read_body(receive, headers.get("content-length"))
         now = time.time()
         source.authenticator.after_body(body, headers, now)
-        verified = VerifiedRequest(body=body, headers=headers, source=source.context, received_at=received_at_text(now))
-        processed = process(source, verified, self._config.topics)
+        verified = VerifiedRequest(body=body, headers=headers, source=source.context, received_at=received_at_text(now),
+                                   signed_id=source.authenticator.signed_id(headers))
+        processed = await self._mapper.process(source, verified)
         if processed.error is not None:
             await self._deliver(processed.records)
             self._metrics.dead_letters.labels(source.provider, source.id, processed.error.reason).inc()
             error = processed.error
             raise PayloadError(error.reason, error.detail, delivery_id=processed.delivery_id, position=error.position)
-        return await self._deliver_once(source, processed)
+        reply = source.reply(verified) if source.reply is not None else None
+        accepted, status, outcome = await self._deliver_once(source, processed)
+        return accepted, status, outcome, reply
 
     async def _read_body(self, receive: Receive, declared: str | None) -> bytes:
         """The whole body, refused as soon as the declared or streamed size passes the limit."""
@@ -158,11 +176,13 @@ class WebhookEndpoint:
             message = await receive()
 
     async def _deliver(self, records: Sequence[OutboundRecord]) -> Delivered:
-        """Deliver, acknowledged or spooled; a full spool is the sender's 503."""
+        """Deliver, acknowledged or spooled; a full spool is the sender's 503, a record too large its 413."""
         try:
             return await self._deliverer.deliver(records)
         except SpoolFullError as exc:
             raise NoRoomError(exc.detail, retry_after_s=exc.retry_after_s) from None
+        except RecordTooLarge as exc:
+            raise RecordTooLargeError(str(exc), topic=exc.topic, size=exc.size, limit=exc.limit) from None
 
     async def _deliver_once(self, source: Source, processed: Processed) -> tuple[Accepted, int, Outcome]:
         """Deliver unless this delivery was seen within the window; concurrent copies, wherever, wait for the first."""
@@ -170,7 +190,7 @@ class WebhookEndpoint:
         claim = await self._claims.claim(source.id, key)
         if claim.outcome == "duplicate":
             self._metrics.duplicates.labels(source.provider, source.id).inc()
-            return _first_answer(source.id, key, claim.events), 200, "duplicate"
+            return _first_answer(source.id, processed, claim.events), 200, "duplicate"
         if claim.outcome == "in-progress":
             raise InProgressError("another copy of this delivery is still being published; retry",
                                   delivery_id=processed.delivery_id, retry_after_s=1)
@@ -205,10 +225,13 @@ class WebhookEndpoint:
         log_request(source_id, provider, delivery, outcome, status, events, elapsed)
 
 
-def _first_answer(source_id: str, key: str, events: int) -> Accepted:
-    """The answer the first copy of a delivery got: its ids are deterministic, so rebuilt, not stored."""
-    return Accepted(
-        delivery_id=delivery_id(source_id, key),
-        events=[event_id(source_id, key, index) for index in range(events)],
-        duplicate=True,
-    )
+def _first_answer(source_id: str, repeat: Processed, events: int) -> Accepted:
+    """The answer the first copy of a delivery got: its ids are deterministic, so rebuilt, not stored.
+
+    A repeat that maps to as many events has the first copy's ids (derived from the same key, or, for a sender
+    that chooses its ids, sent again); otherwise they are derived from the key.
+    """
+    key = repeat.delivery_key
+    ids = repeat.event_ids if len(repeat.event_ids) == events else [
+        event_id(source_id, key, index) for index in range(events)]
+    return Accepted(delivery_id=delivery_id(source_id, key), events=ids, duplicate=True)
