@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from redis import Redis
 
 from gateway.config import TopicSettings
 from gateway.kafka.broker import EmbeddedBroker, free_port
@@ -205,3 +206,36 @@ def test_a_bookings_changes_over_two_replicas_keep_their_order_on_one_partition(
         assert [header(record, "ce_id") for record in sorted(mine, key=lambda r: r.offset)] == \
             [event.encode() for event in events]
     assert len({record.partition for record in records}) > 1  # the bookings did spread: keys, not luck, kept order
+
+
+def test_a_claim_held_elsewhere_is_waited_for_then_answered_503_and_a_later_copy_publishes(
+    broker: EmbeddedBroker, tmp_path: Path
+) -> None:
+    """A claim another replica holds and never confirms (it was killed): a copy waits ``wait_ms``, gets a 503
+    problem with Retry-After, and publishes once the claim is gone (as after its TTL)."""
+    with RedisServer(tmp_path) as redis:
+        workdir = tmp_path / "instance"
+        workdir.mkdir()
+        dedupe = f'backend = "redis"\nredis_url = "{redis.url}"\nwait_ms = 500'
+        gateway = start_gateway(_config(broker, workdir, dedupe), workdir)
+        try:
+            body = unique_booking(f"held-{time.time_ns()}", 1)
+            first = httpx.post(gateway.base_url + URL, content=body, timeout=10)
+            assert first.status_code == 202
+            client = Redis.from_url(redis.url)
+            try:
+                [key] = client.keys("gateway:dedupe:*")
+                client.set(key, b"pending:killed-replica:0", px=30_000)  # as if held, never confirmed
+                started = time.monotonic()
+                waited = httpx.post(gateway.base_url + URL, content=body, timeout=10)
+                assert time.monotonic() - started >= 0.5
+                assert waited.status_code == 503 and waited.headers["retry-after"] == "1"
+                assert waited.headers["content-type"] == "application/problem+json"
+                assert waited.json()["type"].endswith(":delivery-in-progress")
+                client.delete(key)  # the claim expired
+            finally:
+                client.close()
+            again = httpx.post(gateway.base_url + URL, content=body, timeout=10)
+            assert again.status_code == 202 and again.json()["events"] == first.json()["events"]
+        finally:
+            stop_gateway(gateway)
