@@ -34,6 +34,7 @@ class LocalClaimBackend:
         self._locks = ByteLocks(store.path.with_name(_LOCK_DIR))
         # Confirmed deliveries whose entries are not committed yet, by digest: their lock ids.
         self._confirmed: dict[bytes, int] = {}
+        self._holding = 0  # batches of written entries whose locks are still held
         store.on_written = self._written
 
     async def open(self) -> None:
@@ -41,7 +42,10 @@ class LocalClaimBackend:
         await self.store.open()
 
     async def close(self) -> None:
+        """Write what is pending; its claims are held as long as on any write, then every lock goes."""
         await self.store.close()
+        if self._holding:
+            await asyncio.sleep(self.store.flush_interval_s * 2)
         self._locks.close()
 
     async def try_claim(self, source: str, key: str) -> tuple[BackendState, int]:
@@ -72,8 +76,10 @@ class LocalClaimBackend:
     def _written(self, digests: list[bytes]) -> None:
         lock_ids = [lock_id for delivery in digests if (lock_id := self._confirmed.pop(delivery, None)) is not None]
         if lock_ids:
+            self._holding += 1
             asyncio.get_running_loop().call_later(self.store.flush_interval_s * 2, self._unlock, lock_ids)
 
     def _unlock(self, lock_ids: list[int]) -> None:
+        self._holding -= 1
         for lock_id in lock_ids:
             self._locks.unlock(lock_id)

@@ -167,3 +167,19 @@ async def test_redis_gone_fails_open_within_the_timeout(tmp_path: Path) -> None:
             await asyncio.sleep(1.1)
             assert (await claims.claim("src", "back")).outcome == "first"
             assert claims.health().available
+
+
+async def test_local_a_confirmed_claim_is_let_go_only_once_the_other_worker_sees_the_entry(tmp_path: Path) -> None:
+    """The moment the other worker can take the lock, its lookup finds the entry: 'claimed' never follows a confirm.
+
+    The other worker asks without pause from the confirm on, through the write-behind and the lock's release.
+    """
+    holder, other = _local(tmp_path), _local(tmp_path)
+    async with _opened(holder, other):
+        for number in range(50):
+            key = f"handover-{number}"
+            assert (await holder.claim("src", key)).outcome == "first"
+            await holder.confirm("src", key, 1)
+            while (state := await other.backend.try_claim("src", key))[0] == "pending":
+                await asyncio.sleep(0)
+            assert state == ("seen", 1), (number, state)
