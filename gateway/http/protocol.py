@@ -1,0 +1,178 @@
+"""The gateway's HTTP/1.1 connection: uvicorn's httptools protocol with the edge's limits, timeouts and one write per answer.
+
+The one module that reaches into uvicorn (tests/gateway/test_library_internals.py names every
+internal it uses). Against a hostile client it adds:
+
+- a byte budget for the request line and headers, spent in ``data_received`` before httptools
+  sees the bytes, so a huge header is refused (431) having been held only up to the budget;
+  the header count is checked once, when the headers are complete;
+- a header-read timeout (from the accept, or from the first bytes of a later request) and a
+  body-read timeout (from the end of the headers): 408, then close;
+- a bound on the connections of the worker (503 to the one over it) and an answer to a sender
+  that sent its whole request and then shut its side down (``eof_received`` keeps the transport).
+
+Per request that is O(1): a comparison and a subtraction per read, three state changes, one
+``len`` of the header list; no per-header work, and no timer when the request arrived in one read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable
+from typing import Any, Literal, cast
+
+import httptools
+from uvicorn.config import Config as UvicornConfig
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.server import ServerState
+
+from gateway.config import ServerSettings
+from gateway.errors import GatewayError, HeadersTooLargeError, RequestTimeoutError, TooManyConnectionsError
+from gateway.http.coalescing import CoalescingTransport
+from gateway.http.problems import problem_message
+from gateway.ops.logging import log_request
+from gateway.ops.metrics import UNKNOWN_LABEL
+
+__all__ = ["READ_TIMED_OUT", "GatewayHttpProtocol", "edge_protocol"]
+
+READ_TIMED_OUT = "gateway.read_timed_out"
+"""Scope key set when a request's body did not arrive within ``server.body_timeout_s``: the app answers 408."""
+
+Reading = Literal["head", "body", "idle"]
+
+
+def edge_protocol(settings: ServerSettings) -> Callable[..., GatewayHttpProtocol]:
+    """uvicorn's ``http``: protocols with these limits, picklable (``--workers`` hands it to each worker)."""
+    return functools.partial(GatewayHttpProtocol, settings=settings)
+
+
+class GatewayHttpProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol, bounded in what a sender can make it hold and for how long."""
+
+    def __init__(
+        self,
+        config: UvicornConfig,
+        server_state: ServerState,
+        app_state: dict[str, Any],
+        _loop: asyncio.AbstractEventLoop | None = None,
+        *,
+        settings: ServerSettings | None = None,
+    ) -> None:
+        super().__init__(config, server_state, app_state, _loop)
+        self._settings = settings or ServerSettings()
+        self._reading: Reading = "head"
+        self._head_room: int | None = self._settings.max_header_bytes  # None while no head is being read
+        self._timer: asyncio.TimerHandle | None = None
+        self._since = 0.0
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # uvloop's transports implement asyncio.Transport without subclassing it.
+        real = cast(asyncio.Transport, transport)
+        super().connection_made(CoalescingTransport(real, asyncio.get_running_loop()))
+        self._since = self.loop.time()
+        if len(self.connections) > self._settings.max_connections:
+            self._refuse(TooManyConnectionsError(self._settings.max_connections))
+            return
+        self._timer = self.loop.call_later(self._settings.header_timeout_s, self._timed_out)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_timer()
+        super().connection_lost(exc)
+
+    def eof_received(self) -> bool | None:  # type: ignore[override]
+        """A sender that shut its side down after a whole request still gets the answer; then the connection closes."""
+        cycle = self.cycle
+        if self._reading == "idle" and cycle is not None and not cycle.response_complete:
+            cycle.keep_alive = False
+            return True
+        return None
+
+    def data_received(self, data: bytes) -> None:
+        self._unset_keepalive_if_required()
+        room = self._head_room
+        if room is not None:
+            if len(data) > room:  # the head passes its budget in this read unless it ends within it
+                view = memoryview(data)
+                if not self._feed(view[:room]):
+                    return
+                if self._head_room is not None:
+                    self._refuse(HeadersTooLargeError("bytes", self._settings.max_header_bytes))
+                    return
+                self._feed_and_watch(view[room:])
+                return
+            self._head_room = room - len(data)
+        self._feed_and_watch(data)
+
+    def _feed_and_watch(self, data: bytes | memoryview) -> None:
+        if self._feed(data) and self._timer is None and self._reading != "idle":
+            timeout = self._settings.header_timeout_s if self._reading == "head" else self._settings.body_timeout_s
+            self._timer = self.loop.call_later(timeout, self._timed_out)
+
+    def _feed(self, data: bytes | memoryview) -> bool:
+        """Parse ``data``; False once the connection is refused or closing."""
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            # serve runs without websockets: the request was answered as plain HTTP; nothing after it is read.
+            if self.cycle is not None:
+                self.cycle.keep_alive = False
+            self.transport.pause_reading()
+            return False
+        except httptools.HttpParserError as exc:
+            refusal = exc.__context__  # what a callback of ours raised, or the parser's own complaint
+            self._refuse(refusal if isinstance(refusal, GatewayError) else GatewayError(f"not valid HTTP/1.1: {exc}"))
+            return False
+        return True
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._reading = "head"
+        self._since = self.loop.time()
+
+    def on_headers_complete(self) -> None:
+        if len(self.headers) > self._settings.max_header_count:
+            raise HeadersTooLargeError("count", self._settings.max_header_count)
+        self._reading = "body"
+        self._head_room = None
+        self._cancel_timer()
+        super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        self._reading = "idle"
+        self._head_room = self._settings.max_header_bytes
+        self._cancel_timer()
+        super().on_message_complete()
+
+    def _timed_out(self) -> None:
+        self._timer = None
+        cycle = self.cycle
+        if self._reading == "head":
+            if cycle is None or cycle.response_complete:
+                self._refuse(RequestTimeoutError("headers", self._settings.header_timeout_s))
+            else:
+                cycle.keep_alive = False  # the answer being written is the connection's last
+        elif cycle.response_started:  # answered before its body was read: the rest is not waited for
+            if cycle.response_complete:
+                self.transport.close()
+            else:
+                cycle.keep_alive = False
+        else:  # the app is (or will be) waiting for the body: it answers 408 at its next receive
+            cast(dict[str, Any], cycle.scope)[READ_TIMED_OUT] = True
+            cycle.keep_alive = False
+            cycle.message_event.set()
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _refuse(self, error: GatewayError) -> None:
+        """Answer ``error`` below the app, close, and log the request's line."""
+        self._cancel_timer()
+        if self.transport.is_closing():
+            return
+        self.transport.write(problem_message(error))
+        self.transport.close()
+        log_request(UNKNOWN_LABEL, UNKNOWN_LABEL, None, error.problem, error.status_code, 0,
+                    self.loop.time() - self._since)

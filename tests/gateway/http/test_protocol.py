@@ -1,0 +1,296 @@
+"""The HTTP edge against hostile clients, as raw sockets against a real ``gateway serve``: limits, timeouts, half-close."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import select
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from gateway.config import TopicSettings
+from gateway.errors import GatewayError
+from gateway.http.webhooks import content_length
+from gateway.kafka.broker import EmbeddedBroker, free_port
+from gateway.kafka.topics import ensure_topics
+from tests.conftest import TOKEN, GatewayProcess, gateway_config, start_gateway, stop_gateway
+from tests.faults.rig import unique_booking
+from tests.waiting import wait_for
+
+HEADER_TIMEOUT_S = 2.0
+BODY_TIMEOUT_S = 1.0
+KEEP_ALIVE_TIMEOUT_S = 1.0
+MAX_CONNECTIONS = 300
+MAX_HEADER_BYTES = 65_536
+PROBLEM = "application/problem+json"
+WEBHOOK = f"/webhooks/picktime/picktime-e2e?token={TOKEN}"
+
+
+@pytest.fixture(scope="module")
+def edge(broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayProcess]:
+    """A gateway with short read timeouts, default header limits and room for 300 connections."""
+    asyncio.run(ensure_topics(broker.bootstrap_servers, TopicSettings(partitions=1)))
+    workdir = tmp_path_factory.mktemp("edge")
+    config = gateway_config(broker.bootstrap_servers, free_port(), workdir / "spool").replace(
+        "[kafka]", f"header_timeout_s = {HEADER_TIMEOUT_S}\nbody_timeout_s = {BODY_TIMEOUT_S}\n"
+                   f"keep_alive_timeout_s = {KEEP_ALIVE_TIMEOUT_S}\nmax_connections = {MAX_CONNECTIONS}\n[kafka]", 1)
+    running = start_gateway(config, workdir)
+    yield running
+    stop_gateway(running)
+
+
+def _connect(gateway: GatewayProcess, timeout_s: float = 10) -> socket.socket:
+    host, port = gateway.base_url.removeprefix("http://").split(":")
+    return socket.create_connection((host, int(port)), timeout=timeout_s)
+
+
+def _read_all(conn: socket.socket) -> bytes:
+    """Everything the server sends until it closes (a reset after its answer ends the read too)."""
+    received = b""
+    try:
+        while chunk := conn.recv(65536):
+            received += chunk
+    except ConnectionResetError:
+        pass
+    return received
+
+
+def _exchange(gateway: GatewayProcess, request: bytes) -> bytes:
+    with _connect(gateway) as conn:
+        try:
+            conn.sendall(request)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # refused while sending: the answer is still to be read
+        return _read_all(conn)
+
+
+def _problem(answer: bytes, status: int, problem: str) -> dict[str, object]:
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 %d " % status), answer[:300]
+    assert b"content-type: " + PROBLEM.encode() in head.lower(), head
+    document: dict[str, object] = json.loads(body)
+    assert document["status"] == status and document["type"] == f"urn:booking-gateway:problem:{problem}", document
+    return document
+
+
+def _post(headers: str = "", body: bytes = b"{}", path: str = WEBHOOK) -> bytes:
+    return (f"POST {path} HTTP/1.1\r\nHost: x\r\n{headers}Content-Length: {len(body)}\r\n\r\n").encode() + body
+
+
+def _vm_hwm_bytes(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError("no VmHWM in /proc/<pid>/status")
+
+
+def test_431_for_more_headers_than_max_header_count(edge: GatewayProcess) -> None:
+    """101 small headers are refused 431 before the app; 100 reach it (here: 401, no credentials)."""
+    many = "".join(f"X-H{n}: v\r\n" for n in range(100))
+    document = _problem(_exchange(edge, _post(many, path="/webhooks/picktime/picktime-e2e")), 431, "headers-too-large")
+    assert document["max_header_count"] == 100
+    fewer = "".join(f"X-H{n}: v\r\n" for n in range(97))  # with Host and Content-Length: 99
+    _problem(_exchange(edge, _post(fewer, path="/webhooks/picktime/picktime-e2e")), 401, "unauthenticated")
+
+
+def test_20000_headers_on_an_authenticated_request_are_refused_not_archived(edge: GatewayProcess) -> None:
+    """20,000 headers with a valid token: 431, and the request never reaches the app (no webhook line of its source)."""
+    def app_lines() -> int:
+        return sum(1 for line in edge.log_entries() if line.get("source") == "picktime-e2e")
+
+    before = app_lines()
+    headers = "".join(f"X-H{n}: v\r\n" for n in range(20_000))
+    _problem(_exchange(edge, _post(headers, unique_booking("edge-many-headers", 1))), 431, "headers-too-large")
+    edge.wait_for_log(lambda line: line.get("outcome") == "headers-too-large" and line.get("status") == 431,
+                      "outcome 'headers-too-large'")
+    assert app_lines() == before
+
+
+def test_431_for_a_head_over_max_header_bytes(edge: GatewayProcess) -> None:
+    """One header value past max_header_bytes: 431 naming the limit; a head just under it is served."""
+    document = _problem(_exchange(edge, _post(f"X-Big: {'a' * MAX_HEADER_BYTES}\r\n")), 431, "headers-too-large")
+    assert document["max_header_bytes"] == MAX_HEADER_BYTES
+    answer = _exchange(edge, _post(f"X-Big: {'a' * (MAX_HEADER_BYTES - 200)}\r\nConnection: close\r\n",
+                                   unique_booking("edge-big-head", 1)))
+    assert answer.startswith(b"HTTP/1.1 202 "), answer[:300]
+
+
+def test_a_64_mib_header_is_refused_with_bounded_memory(edge: GatewayProcess) -> None:
+    """Eight senders of a 64 MiB header at once grow the server's peak RSS (VmHWM) by under 32 MiB."""
+    before = _vm_hwm_bytes(edge.process.pid)
+    chunk = b"a" * (1 << 20)
+    answers: list[bytes] = []
+
+    def send() -> None:
+        with _connect(edge) as conn:
+            try:
+                conn.sendall(b"POST /webhooks/picktime HTTP/1.1\r\nHost: x\r\nX-Big: ")
+                for _ in range(64):
+                    conn.sendall(chunk)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            answers.append(_read_all(conn))
+
+    senders = [threading.Thread(target=send) for _ in range(8)]
+    for sender in senders:
+        sender.start()
+    for sender in senders:
+        sender.join(timeout=60)
+    grown = _vm_hwm_bytes(edge.process.pid) - before
+    assert grown < 32 << 20, f"peak RSS grew by {grown / (1 << 20):.1f} MiB"
+    assert any(answer.startswith(b"HTTP/1.1 431 ") for answer in answers), [answer[:80] for answer in answers]
+
+
+def test_408_when_the_headers_stop_coming(edge: GatewayProcess) -> None:
+    """Half a request head, then nothing: 408 problem after header_timeout_s, then the connection is closed."""
+    with _connect(edge) as conn:
+        started = time.monotonic()
+        conn.sendall(b"POST /webhooks/picktime HTTP/1.1\r\nHost: x\r\nX-Half: ")
+        answer = _read_all(conn)
+        elapsed = time.monotonic() - started
+    document = _problem(answer, 408, "request-timeout")
+    assert document["header_timeout_s"] == HEADER_TIMEOUT_S
+    assert HEADER_TIMEOUT_S - 0.2 < elapsed < HEADER_TIMEOUT_S + 3, elapsed
+
+
+def test_a_silent_connection_is_closed_after_the_header_timeout(edge: GatewayProcess) -> None:
+    """A connection that never sends a byte is answered 408 and closed, not held."""
+    with _connect(edge) as conn:
+        started = time.monotonic()
+        answer = _read_all(conn)
+    _problem(answer, 408, "request-timeout")
+    assert time.monotonic() - started < HEADER_TIMEOUT_S + 3
+
+
+def test_408_when_the_body_stops_coming(edge: GatewayProcess) -> None:
+    """Content-Length: 999 and one byte: the app answers 408 after body_timeout_s, logs it, and closes."""
+    with _connect(edge) as conn:
+        started = time.monotonic()
+        conn.sendall(f"POST {WEBHOOK} HTTP/1.1\r\nHost: x\r\nContent-Length: 999\r\n\r\n{{".encode())
+        answer = _read_all(conn)
+        elapsed = time.monotonic() - started
+    document = _problem(answer, 408, "request-timeout")
+    assert document["body_timeout_s"] == BODY_TIMEOUT_S
+    assert b"connection: close" in answer.lower()
+    assert BODY_TIMEOUT_S - 0.2 < elapsed < BODY_TIMEOUT_S + 3, elapsed
+    edge.wait_for_log(lambda line: line.get("source") == "picktime-e2e" and line.get("outcome") == "request-timeout",
+                      "outcome 'request-timeout' from source picktime-e2e")
+
+
+def test_an_idle_keep_alive_connection_is_closed(edge: GatewayProcess) -> None:
+    """After an answer, a connection that sends nothing more is closed after keep_alive_timeout_s."""
+    with _connect(edge) as conn:
+        conn.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        started = time.monotonic()
+        answer = _read_all(conn)
+    assert answer.startswith(b"HTTP/1.1 200 "), answer[:200]
+    assert KEEP_ALIVE_TIMEOUT_S - 0.2 < time.monotonic() - started < KEEP_ALIVE_TIMEOUT_S + 3
+
+
+def test_200_slowloris_connections_do_not_delay_normal_senders(edge: GatewayProcess) -> None:
+    """200 sockets dripping a head byte by byte: webhooks meanwhile are answered promptly; every drip gets 408."""
+    slow = [_connect(edge) for _ in range(200)]
+    stop = threading.Event()
+
+    def drip() -> None:
+        for conn in slow:
+            conn.sendall(b"POST /webhooks/picktime HTTP/1.1\r\nHost: x\r\n")
+        while not stop.wait(0.1):
+            for conn in slow:
+                try:
+                    conn.sendall(b"X")
+                except OSError:
+                    pass
+
+    dripping = threading.Thread(target=drip)
+    dripping.start()
+    try:
+        times = []
+        for number in range(20):
+            started = time.monotonic()
+            answer = _exchange(edge, _post("Connection: close\r\n", unique_booking("edge-slowloris", number)))
+            times.append(time.monotonic() - started)
+            assert answer.startswith(b"HTTP/1.1 202 "), answer[:300]
+        readable, _, _ = select.select(slow, [], [], 0)
+        assert not readable, "slowloris connections were cut before the normal requests were done"
+        assert max(times) < 1.0, f"slowest normal request {max(times):.3f} s while 200 slowloris connections held"
+        stop.set()
+        dripping.join()
+        for conn in slow:
+            _problem(_read_all(conn), 408, "request-timeout")
+    finally:
+        stop.set()
+        dripping.join()
+        for conn in slow:
+            conn.close()
+
+
+def test_connections_over_max_connections_get_503(edge: GatewayProcess) -> None:
+    """Past max_connections, a new connection is answered 503 too-many-connections; once they close, all is served."""
+    held = [_connect(edge) for _ in range(MAX_CONNECTIONS + 10)]
+    try:
+        time.sleep(0.3)  # not a wait for anything: the refusals, if any, are on their way
+        readable, _, _ = select.select(held, [], [], 1)
+        assert len(readable) >= 10, len(readable)
+        document = _problem(_read_all(readable[-1]), 503, "too-many-connections")
+        assert document["max_connections"] == MAX_CONNECTIONS
+    finally:
+        for conn in held:
+            conn.close()
+    wait_for(lambda: _exchange(edge, b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+             .startswith(b"HTTP/1.1 200 "), "a new connection to be served once the held ones closed")
+
+
+def test_a_half_closed_sender_gets_its_answer(edge: GatewayProcess) -> None:
+    """The whole request, then shutdown(SHUT_WR): the webhook is answered 202, then the connection is closed."""
+    with _connect(edge) as conn:
+        conn.sendall(_post(body=unique_booking("edge-half-closed", 1)))
+        conn.shutdown(socket.SHUT_WR)
+        answer = _read_all(conn)
+    assert answer.startswith(b"HTTP/1.1 202 "), answer[:300]
+    assert b'"events":["' in answer
+
+
+def test_a_half_closed_sender_mid_body_is_not_waited_for(edge: GatewayProcess) -> None:
+    """Half a body, then shutdown(SHUT_WR): nothing more can come, so the connection closes without waiting."""
+    with _connect(edge) as conn:
+        conn.sendall(f"POST {WEBHOOK} HTTP/1.1\r\nHost: x\r\nContent-Length: 999\r\n\r\n{{".encode())
+        conn.shutdown(socket.SHUT_WR)
+        started = time.monotonic()
+        assert _read_all(conn) == b""
+    assert time.monotonic() - started < BODY_TIMEOUT_S
+
+
+def test_400_problem_for_a_content_length_of_non_ascii_digits(edge: GatewayProcess) -> None:
+    """Content-Length "\\xb2" (a digit to str.isdigit) is a 400 problem document, never a 500."""
+    request = b"POST " + WEBHOOK.encode() + b" HTTP/1.1\r\nHost: x\r\nContent-Length: \xb2\r\n\r\n"
+    _problem(_exchange(edge, request), 400, "bad-request")
+
+
+def test_400_problem_for_what_is_not_http(edge: GatewayProcess) -> None:
+    """Bytes the parser refuses get a 400 problem document and a closed connection."""
+    _problem(_exchange(edge, b"\x16\x03\x01 not http\r\n\r\n"), 400, "bad-request")
+
+
+def test_an_upgrade_request_is_answered_as_plain_http_and_closed(edge: GatewayProcess) -> None:
+    """Connection: Upgrade is not served (no websockets): the request gets its answer, then the connection closes."""
+    answer = _exchange(edge, b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 200 "), answer[:200]
+
+
+@pytest.mark.parametrize("value", ["\xb2", "\u0663", "1_0", "+5", "-1", "0x10", "", " "])
+def test_content_length_takes_ascii_digits_only(value: str) -> None:
+    """What str.isdigit or int() would take but HTTP does not is the sender's 400."""
+    with pytest.raises(GatewayError) as refused:
+        content_length(value)
+    assert refused.value.status_code == 400
+
+
+def test_content_length_ignores_surrounding_whitespace() -> None:
+    """Optional whitespace around the value is not part of it (RFC 9110 5.5)."""
+    assert content_length(" 42\t") == 42
