@@ -3,16 +3,21 @@
 The one module that reaches into uvicorn (tests/gateway/test_library_internals.py names every
 internal it uses). Against a hostile client it adds:
 
-- a byte budget for the request line and headers, spent in ``data_received`` before httptools
-  sees the bytes, so a huge header is refused (431) having been held only up to the budget;
-  the header count is checked once, when the headers are complete;
+- a byte budget for the request line and headers (and a chunked body's trailers), spent in
+  ``data_received`` before httptools sees the bytes, so a huge head is refused (431) having been
+  held only up to the budget. Callbacks open and close the budget where a head begins and ends;
+  the bytes of the read in which one begins, after that point, are not counted, so a head may
+  pass the budget by at most one read of the socket. The header count is checked once, when the
+  headers are complete;
 - a header-read timeout (from the accept, or from the first bytes of a later request) and a
-  body-read timeout (from the end of the headers): 408, then close;
+  body-read timeout (from the end of the headers), deadlines rather than idle timers: 408, then close;
 - a bound on the connections of the worker (503 to the one over it) and an answer to a sender
   that sent its whole request and then shut its side down (``eof_received`` keeps the transport).
 
-Per request that is O(1): a comparison and a subtraction per read, three state changes, one
-``len`` of the header list; no per-header work, and no timer when the request arrived in one read.
+Per request that is O(1) and no per-header work: a comparison and a subtraction per read, a
+state change in each of five callbacks (message begin, headers complete, body, message complete,
+one ``len`` of the header list), two more per chunk of a chunked body, and no timer at all when
+the request arrived in the read that began it.
 """
 
 from __future__ import annotations
@@ -90,22 +95,21 @@ class GatewayHttpProtocol(HttpToolsProtocol):
 
     def data_received(self, data: bytes) -> None:
         self._unset_keepalive_if_required()
-        room = self._head_room
-        if room is not None:
-            if len(data) > room:  # the head passes its budget in this read unless it ends within it
-                view = memoryview(data)
-                if not self._feed(view[:room]):
-                    return
-                if self._head_room is not None:
-                    self._refuse(HeadersTooLargeError("bytes", self._settings.max_header_bytes))
-                    return
-                self._feed_and_watch(view[room:])
+        rest: bytes | memoryview = data
+        while (room := self._head_room) is not None and len(rest) > room:
+            # A head (or a chunked body's trailers) passes its budget in this read unless it ends within it.
+            # Callbacks reset the budget when one ends; only this method spends it, so 0 means it never did.
+            self._head_room = 0
+            view = memoryview(rest)
+            if not self._feed(view[:room]):
                 return
-            self._head_room = room - len(data)
-        self._feed_and_watch(data)
-
-    def _feed_and_watch(self, data: bytes | memoryview) -> None:
-        if self._feed(data) and self._timer is None and self._reading != "idle":
+            if self._head_room == 0:
+                self._refuse(HeadersTooLargeError("bytes", self._settings.max_header_bytes))
+                return
+            rest = view[room:]
+        if room is not None:
+            self._head_room = room - len(rest)
+        if self._feed(rest) and self._timer is None and self._reading != "idle":
             timeout = self._settings.header_timeout_s if self._reading == "head" else self._settings.body_timeout_s
             self._timer = self.loop.call_later(timeout, self._timed_out)
 
@@ -114,10 +118,8 @@ class GatewayHttpProtocol(HttpToolsProtocol):
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
-            # serve runs without websockets: the request was answered as plain HTTP; nothing after it is read.
-            if self.cycle is not None:
-                self.cycle.keep_alive = False
-            self.transport.pause_reading()
+            # serve runs without websockets: the request is answered as plain HTTP; nothing after it is read.
+            self._last_answer()
             return False
         except httptools.HttpParserError as exc:
             refusal = exc.__context__  # what a callback of ours raised, or the parser's own complaint
@@ -138,6 +140,16 @@ class GatewayHttpProtocol(HttpToolsProtocol):
         self._cancel_timer()
         super().on_headers_complete()
 
+    def on_body(self, body: bytes) -> None:
+        self._head_room = None  # body bytes are the app's to bound (max_body_bytes)
+        super().on_body(body)
+
+    def on_chunk_header(self) -> None:
+        self._head_room = self._settings.max_header_bytes  # the chunk's data follows or, after the last, trailers
+
+    def on_chunk_complete(self) -> None:
+        self._head_room = self._settings.max_header_bytes  # the next chunk's size line
+
     def on_message_complete(self) -> None:
         self._reading = "idle"
         self._head_room = self._settings.max_header_bytes
@@ -147,20 +159,16 @@ class GatewayHttpProtocol(HttpToolsProtocol):
     def _timed_out(self) -> None:
         self._timer = None
         cycle = self.cycle
-        if self._reading == "head":
-            if cycle is None or cycle.response_complete:
-                self._refuse(RequestTimeoutError("headers", self._settings.header_timeout_s))
-            else:
-                cycle.keep_alive = False  # the answer being written is the connection's last
-        elif cycle.response_started:  # answered before its body was read: the rest is not waited for
-            if cycle.response_complete:
-                self.transport.close()
-            else:
-                cycle.keep_alive = False
-        else:  # the app is (or will be) waiting for the body: it answers 408 at its next receive
+        if self._reading == "body" and not cycle.response_started:
+            # The app is (or will be) waiting for the body: it answers 408 at its next receive.
             cast(dict[str, Any], cycle.scope)[READ_TIMED_OUT] = True
             cycle.keep_alive = False
             cycle.message_event.set()
+            return
+        if self._reading == "head":
+            self._refuse(RequestTimeoutError("headers", self._settings.header_timeout_s))
+        else:  # answered before the body was read: the rest of it is not waited for
+            self._refuse(RequestTimeoutError("body", self._settings.body_timeout_s))
 
     def _cancel_timer(self) -> None:
         if self._timer is not None:
@@ -168,11 +176,24 @@ class GatewayHttpProtocol(HttpToolsProtocol):
             self._timer = None
 
     def _refuse(self, error: GatewayError) -> None:
-        """Answer ``error`` below the app, close, and log the request's line."""
+        """Answer ``error`` below the app, close, and log the request's line; or, if an answer is on its way, end there."""
         self._cancel_timer()
         if self.transport.is_closing():
+            return
+        cycle = self.cycle
+        if cycle is not None and (cycle.response_started if self._reading == "body" else not cycle.response_complete):
+            self._last_answer()
             return
         self.transport.write(problem_message(error))
         self.transport.close()
         log_request(UNKNOWN_LABEL, UNKNOWN_LABEL, None, error.problem, error.status_code, 0,
                     self.loop.time() - self._since)
+
+    def _last_answer(self) -> None:
+        """Read nothing more; close once the answer being written (if any) is out."""
+        cycle = self.cycle
+        if cycle is None or cycle.response_complete:
+            self.transport.close()
+            return
+        cycle.keep_alive = False
+        self.transport.pause_reading()

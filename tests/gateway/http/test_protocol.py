@@ -120,6 +120,27 @@ def test_431_for_a_head_over_max_header_bytes(edge: GatewayProcess) -> None:
     assert answer.startswith(b"HTTP/1.1 202 "), answer[:300]
 
 
+def _chunked(body: bytes, size: int) -> bytes:
+    return b"".join(b"%x\r\n%s\r\n" % (len(body[i:i + size]), body[i:i + size]) for i in range(0, len(body), size))
+
+
+def test_a_chunked_body_of_many_chunks_is_not_a_head(edge: GatewayProcess) -> None:
+    """Hundreds of small chunks in reads past max_header_bytes are body, not head: served 202."""
+    booking = unique_booking("edge-chunks", 1)
+    body = booking[:-1] + b" " * 60_000 + b"}"
+    head = f"POST {WEBHOOK} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    answer = _exchange(edge, head.encode() + _chunked(body, 100) + b"0\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 202 "), answer[:300]
+
+
+def test_431_for_trailers_over_max_header_bytes(edge: GatewayProcess) -> None:
+    """Trailers after a chunked body are held to the head's byte budget (give or take the read they begin in): 431."""
+    head = f"POST {WEBHOOK} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+    trailers = "".join(f"X-T{n}: {'v' * 50}\r\n" for n in range(10_000))
+    answer = _exchange(edge, head.encode() + _chunked(b"{}", 1) + b"0\r\n" + trailers.encode() + b"\r\n")
+    _problem(answer, 431, "headers-too-large")
+
+
 def test_a_64_mib_header_is_refused_with_bounded_memory(edge: GatewayProcess) -> None:
     """Eight senders of a 64 MiB header at once grow the server's peak RSS (VmHWM) by under 32 MiB."""
     before = _vm_hwm_bytes(edge.process.pid)
