@@ -51,7 +51,7 @@ def test_uvicorn_httptools_protocol_is_where_the_edge_expects_it() -> None:
              "edge_protocol adds the limits as a keyword beside what uvicorn's server passes")
     methods = {"connection_made": ["self", "transport"], "connection_lost": ["self", "exc"],
                "eof_received": ["self"], "data_received": ["self", "data"], "on_message_begin": ["self"],
-               "on_headers_complete": ["self"], "on_message_complete": ["self"],
+               "on_headers_complete": ["self"], "on_body": ["self", "body"], "on_message_complete": ["self"],
                "_unset_keepalive_if_required": ["self"]}
     for name, parameters in methods.items():
         _require(callable(getattr(protocol, name, None)) and _parameters(getattr(protocol, name)) == parameters,
@@ -81,6 +81,35 @@ def test_httptools_reports_a_callback_error_with_its_cause() -> None:
              "a header-count refusal raised in on_headers_complete would be answered 400, not 431")
     _require(issubclass(httptools.HttpParserUpgrade, Exception), "httptools.HttpParserUpgrade", _PROTOCOL,
              "an Upgrade request ends the connection after its answer")
+
+
+def test_httptools_reads_trailers_after_the_last_chunk_header() -> None:
+    """The order the trailer budget relies on: chunk header, body, chunk complete; the last chunk's header, trailers."""
+    import httptools
+
+    class Recording:
+        def __init__(self) -> None:
+            self.events: list[str] = []
+
+        def on_header(self, name: bytes, value: bytes) -> None:
+            self.events.append(name.decode())
+
+        def on_body(self, body: bytes) -> None:
+            self.events.append("body")
+
+        def on_chunk_header(self) -> None:
+            self.events.append("chunk-header")
+
+        def on_chunk_complete(self) -> None:
+            self.events.append("chunk-complete")
+
+    recording = Recording()
+    httptools.HttpRequestParser(recording).feed_data(
+        b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\nX-Trailer: 1\r\n\r\n")
+    expected = ["Transfer-Encoding", "chunk-header", "body", "chunk-complete", "chunk-header", "X-Trailer",
+                "chunk-complete"]
+    _require(recording.events == expected, "httptools on_chunk_header/on_body/on_chunk_complete order", _PROTOCOL,
+             f"trailers would escape max_header_bytes (saw {recording.events})")
 
 
 async def test_uvicorn_protocol_keeps_the_state_the_edge_reads() -> None:
