@@ -37,9 +37,12 @@ from gateway.errors import GatewayError, HeadersTooLargeError, RequestTimeoutErr
 from gateway.http.coalescing import CoalescingTransport
 from gateway.http.problems import problem_message
 from gateway.ops.logging import log_request
-from gateway.ops.metrics import UNKNOWN_LABEL
+from gateway.ops.metrics import UNKNOWN_LABEL, Metrics
 
-__all__ = ["READ_TIMED_OUT", "GatewayHttpProtocol", "edge_protocol"]
+__all__ = ["EDGE_METRICS", "READ_TIMED_OUT", "GatewayHttpProtocol", "edge_protocol"]
+
+EDGE_METRICS = "gateway.metrics"
+"""Lifespan state key of the app's Metrics: the requests the edge answers itself are counted there too."""
 
 READ_TIMED_OUT = "gateway.read_timed_out"
 """Scope key set when a request's body did not arrive within ``server.body_timeout_s``: the app answers 408."""
@@ -186,8 +189,11 @@ class GatewayHttpProtocol(HttpToolsProtocol):
             return
         self.transport.write(problem_message(error))
         self.transport.close()
-        log_request(UNKNOWN_LABEL, UNKNOWN_LABEL, None, error.problem, error.status_code, 0,
-                    self.loop.time() - self._since)
+        elapsed = self.loop.time() - self._since
+        log_request(UNKNOWN_LABEL, UNKNOWN_LABEL, None, error.problem, error.status_code, 0, elapsed)
+        metrics: Metrics | None = self.app_state.get(EDGE_METRICS)
+        if metrics is not None:
+            metrics.request_done(UNKNOWN_LABEL, UNKNOWN_LABEL, error.problem, elapsed)
 
     def _last_answer(self) -> None:
         """Read nothing more; close once the answer being written (if any) is out."""

@@ -137,6 +137,8 @@ async def test_uvicorn_protocol_keeps_the_state_the_edge_reads() -> None:
                  "uvicorn no longer writes through the transport connection_made stored")
         _require(protocol in protocol.connections, "HttpToolsProtocol.connections (ServerState.connections)",
                  _PROTOCOL, "server.max_connections is counted there")
+        _require(isinstance(protocol.app_state, dict), "HttpToolsProtocol.app_state (the lifespan state)", _PROTOCOL,
+                 "the requests the edge refuses itself are counted in the app's metrics through it")
         theirs.sendall(b"POST /x HTTP/1.1\r\nHost: x\r\nA: 1\r\nContent-Length: 5\r\n\r\n")
         await asyncio.wait_for(started.wait(), 5)
         _require(len(protocol.headers) == 3, "HttpToolsProtocol.headers", _PROTOCOL,
