@@ -10,11 +10,15 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from gateway.config import TopicSettings
+from gateway.config import ServerSettings, TopicSettings
 from gateway.errors import GatewayError
+from gateway.http.protocol import edge_protocol
 from gateway.http.webhooks import content_length
 from gateway.kafka.broker import EmbeddedBroker, free_port
 from gateway.kafka.topics import ensure_topics
@@ -321,3 +325,107 @@ def test_content_length_takes_ascii_digits_only(value: str) -> None:
 def test_content_length_ignores_surrounding_whitespace() -> None:
     """Optional whitespace around the value is not part of it (RFC 9110 5.5)."""
     assert content_length(" 42\t") == 42
+
+
+class _Transport(asyncio.Transport):
+    """A transport that keeps what is written: the protocol's reads are fed by the test, cut where it likes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.written = b""
+        self.closed = False
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self.written += bytes(data)
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+    def close(self) -> None:
+        self.closed = True
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
+    def get_extra_info(self, name: str, default: object = None) -> object:
+        return {"sockname": ("127.0.0.1", 8080), "peername": ("127.0.0.1", 40000)}.get(name, default)
+
+
+_STREAM = (
+    b"POST /a HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"p" * 120 + b"\r\nContent-Length: 5\r\n\r\nfirst"
+    + b"POST /b HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nsec\r\n3\r\nond\r\n0\r\nX-T: 1\r\n\r\n"
+    + b"POST /c HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nthird"
+)
+
+
+@settings(max_examples=200, deadline=None, derandomize=True, database=None)
+@given(cuts=st.lists(st.integers(0, len(_STREAM)), max_size=12))
+def test_heads_within_the_budget_pass_however_the_reads_are_cut(cuts: list[int]) -> None:
+    """Three pipelined requests (one chunked, with a trailer), each head under max_header_bytes, cut into any reads:
+    all three reach the app whole, and nothing is refused."""
+    from uvicorn.config import Config
+    from uvicorn.server import ServerState
+
+    bodies: list[bytes] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        bodies.append(body)
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    async def run() -> _Transport:
+        config = Config(app, ws="none", lifespan="off", access_log=False, log_level="warning")
+        config.load()
+        protocol = edge_protocol(ServerSettings(max_header_bytes=200))(
+            config=config, server_state=ServerState(), app_state={})
+        transport = _Transport()
+        protocol.connection_made(transport)
+        edges = [0, *sorted(cuts), len(_STREAM)]
+        for start, end in zip(edges, edges[1:], strict=False):
+            protocol.data_received(_STREAM[start:end])
+            await asyncio.sleep(0)
+        for _ in range(50):
+            await asyncio.sleep(0)
+        protocol.connection_lost(None)
+        return transport
+
+    transport = asyncio.run(run())
+    assert not transport.written.startswith(b"HTTP/1.1 4"), transport.written[:200]
+    assert bodies == [b"first", b"second", b"third"], (bodies, transport.written[:300])
+
+
+def test_a_head_over_the_budget_is_refused_however_the_reads_are_cut() -> None:
+    """A 300-byte head against a 200-byte budget is refused 431 whether it comes in one read or byte by byte."""
+    from uvicorn.config import Config
+    from uvicorn.server import ServerState
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        raise AssertionError("the app must not see it")
+
+    head = b"POST /a HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"p" * 260 + b"\r\n\r\n"
+
+    async def run(step: int) -> bytes:
+        config = Config(app, ws="none", lifespan="off", access_log=False, log_level="warning")
+        config.load()
+        protocol = edge_protocol(ServerSettings(max_header_bytes=200))(
+            config=config, server_state=ServerState(), app_state={})
+        transport = _Transport()
+        protocol.connection_made(transport)
+        for start in range(0, len(head), step):
+            if transport.closed:
+                break
+            protocol.data_received(head[start:start + step])
+        protocol.connection_lost(None)
+        return transport.written
+
+    for step in (len(head), 64, 1):
+        assert asyncio.run(run(step)).startswith(b"HTTP/1.1 431 "), step
