@@ -47,7 +47,12 @@ EDGE_METRICS = "gateway.metrics"
 READ_TIMED_OUT = "gateway.read_timed_out"
 """Scope key set when a request's body did not arrive within ``server.body_timeout_s``: the app answers 408."""
 
-Reading = Literal["head", "body", "idle"]
+Reading = Literal["head", "body", "idle", "refused"]
+_LINGER_S = 2.0
+"""How long a refused connection is still read, and what arrives dropped, so that its sender sees the answer.
+
+Closing a socket with unread data resets the connection, and the reset can destroy the answer before
+the sender has read it (a sender still writing its 64 MiB header would never learn why)."""
 
 
 def edge_protocol(settings: ServerSettings) -> Callable[..., GatewayHttpProtocol]:
@@ -97,6 +102,8 @@ class GatewayHttpProtocol(HttpToolsProtocol):
         return None
 
     def data_received(self, data: bytes) -> None:
+        if self._reading == "refused":
+            return
         self._unset_keepalive_if_required()
         rest: bytes | memoryview = data
         while (room := self._head_room) is not None and len(rest) > room:
@@ -181,19 +188,26 @@ class GatewayHttpProtocol(HttpToolsProtocol):
     def _refuse(self, error: GatewayError) -> None:
         """Answer ``error`` below the app, close, and log the request's line; or, if an answer is on its way, end there."""
         self._cancel_timer()
-        if self.transport.is_closing():
+        if self._reading == "refused" or self.transport.is_closing():
             return
         cycle = self.cycle
         if cycle is not None and (cycle.response_started if self._reading == "body" else not cycle.response_complete):
             self._last_answer()
             return
         self.transport.write(problem_message(error))
-        self.transport.close()
+        self._linger()
         elapsed = self.loop.time() - self._since
         log_request(UNKNOWN_LABEL, UNKNOWN_LABEL, None, error.problem, error.status_code, 0, elapsed)
         metrics: Metrics | None = self.app_state.get(EDGE_METRICS)
         if metrics is not None:
             metrics.request_done(UNKNOWN_LABEL, UNKNOWN_LABEL, error.problem, elapsed)
+
+    def _linger(self) -> None:
+        """The answer is written: end the sending side, drop what still arrives, close after _LINGER_S or the sender's end."""
+        self._reading = "refused"
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+        self._timer = self.loop.call_later(_LINGER_S, self.transport.close)
 
     def _last_answer(self) -> None:
         """Read nothing more; close once the answer being written (if any) is out."""
