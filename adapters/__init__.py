@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from adapters import appointlet, oncehub, picktime, schedulingkit, timekit
+from adapters import appointlet, canonical, oncehub, picktime, schedulingkit, square, timekit, zoom
 from adapters.base import Adapter
 
 __all__ = ["ADAPTERS"]
 
-_MODULES = (picktime, timekit, oncehub, schedulingkit, appointlet)
+_MODULES = (picktime, timekit, oncehub, schedulingkit, appointlet, square, zoom, canonical)
 
 
 def _register() -> MappingProxyType[str, Adapter]:

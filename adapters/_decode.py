@@ -10,6 +10,7 @@ import msgspec
 
 from adapters._repair import UnrepairableJSON, repair_json
 from adapters.base import AdapterError
+from adapters.limits import repair_limits
 
 __all__ = ["Fixup", "decode_payload", "parse_embedded_json"]
 
@@ -27,8 +28,9 @@ def decode_payload(
     """Decode ``body`` with ``decoder`` (built once per payload type); on malformed JSON, repair then decode.
 
     Valid JSON takes msgspec's typed fast path. Repairs are appended to
-    ``repairs``. Raises AdapterError (``malformed-json`` or
-    ``invalid-payload``) and nothing else.
+    ``repairs`` (the first ``repair_limits().listed_repairs``, then a line
+    counting the rest). Raises AdapterError (``malformed-json``, also past
+    ``repair_limits().max_repairs``, or ``invalid-payload``) and nothing else.
     """
     try:
         return decoder.decode(body)
@@ -60,7 +62,9 @@ def _repaired_document(body: bytes, syntax_error: msgspec.DecodeError, repairs: 
     except UnicodeDecodeError as exc:
         raise AdapterError("malformed-json", f"body is not UTF-8: {exc.reason} at byte {exc.start}", position=exc.start) from None
     try:
-        repaired = repair_json(text.removeprefix("\ufeff"))
+        limits = repair_limits()
+        repaired = repair_json(text.removeprefix("\ufeff"), max_repairs=limits.max_repairs,
+                               listed=limits.listed_repairs)
     except UnrepairableJSON as exc:
         raise AdapterError("malformed-json", f"{syntax_error}; not repairable: {exc}", position=position) from None
     try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -17,10 +17,13 @@ __all__ = [
     "DeliveryHeaders",
     "ErrorReason",
     "Mapped",
+    "ReplyFunction",
+    "SchemeSettings",
     "SignatureError",
     "SignatureScheme",
     "SignatureSchemeFactory",
     "SourceContext",
+    "VendorReply",
     "VerifiedRequest",
 ]
 
@@ -34,27 +37,40 @@ class SourceContext(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class VerifiedRequest(msgspec.Struct, frozen=True, kw_only=True):
-    """An authenticated request: raw body bytes, lower-cased headers, when it came."""
+    """An authenticated request: raw body bytes, lower-cased headers, when it came.
+
+    ``signed_id`` is the delivery id the source's signature covers (Standard
+    Webhooks' ``webhook-id``), set by the gateway after authentication; None
+    when the scheme signs no id. Adapters never take a delivery key from
+    ``headers``: no signature covers them.
+    """
 
     body: bytes
     headers: Mapping[str, str]
     source: SourceContext
     received_at: str
+    signed_id: str | None = None
 
 
 class Change(msgspec.Struct, frozen=True, kw_only=True):
-    """One canonical event before its envelope: what happened, and when at the vendor."""
+    """One canonical event before its envelope: what happened, and when at the vendor.
+
+    ``id`` is the CloudEvent id when the sender chose it (the ``canonical``
+    passthrough); None, the usual, derives it from the delivery key.
+    """
 
     type: EventType
     data: EventData
     time: str | None = None
+    id: str | None = None
 
 
 class Mapped(msgspec.Struct, frozen=True, kw_only=True):
     """What an adapter made of one request.
 
-    ``delivery_key`` is the vendor's own delivery or event id when it sends
-    one (the gateway falls back to a hash of the body). ``note`` says why a
+    ``delivery_key`` is the vendor's own delivery or event id when its BODY
+    holds one, never a header's (the gateway falls back to the signed id,
+    then to a hash of the body: ``gateway.flow.envelope.delivery_key``). ``note`` says why a
     request yields no event (a test ping, a non-booking event).
     """
 
@@ -92,7 +108,16 @@ class SignatureError(Exception):
 
 
 class SignatureScheme(Protocol):
-    """A vendor's signature check, shaped like standard-webhooks' ``Webhook.verify``."""
+    """A vendor's signature check, shaped like standard-webhooks' ``Webhook.verify``.
+
+    ``signed_id_header`` names the header holding a delivery id the signature
+    covers (Standard Webhooks' ``webhook-id``); None when the scheme signs only
+    the body (and a timestamp).
+    """
+
+    @property
+    def signed_id_header(self) -> str | None:
+        """The header of a delivery id this scheme signs, or None."""
 
     def verify(self, body: bytes, headers: Mapping[str, str], now: float) -> None:
         """Return if the signature over the raw ``body`` is valid, else raise SignatureError."""
@@ -101,8 +126,28 @@ class SignatureScheme(Protocol):
         """The headers the vendor would send with ``body`` at ``now``, signed with the first secret."""
 
 
-SignatureSchemeFactory = Callable[[Sequence[bytes], int], SignatureScheme]
-"""Builds a scheme from the source's secrets and its timestamp tolerance in seconds."""
+class SchemeSettings(msgspec.Struct, frozen=True, kw_only=True):
+    """What a source configures for its signature scheme; each scheme reads the settings it needs."""
+
+    secrets: tuple[bytes, ...]
+    tolerance_s: int = 300
+    notification_url: str | None = None
+    """The public URL the vendor signs with the body (Square), byte for byte as set in its dashboard."""
+
+
+SignatureSchemeFactory = Callable[[SchemeSettings], SignatureScheme]
+"""Builds a source's scheme from its settings: secrets (several while rotating), tolerance, signed URL."""
+
+
+class VendorReply(msgspec.Struct, frozen=True, kw_only=True):
+    """A body the vendor expects in a 200 answer instead of the gateway's own (Zoom's URL validation)."""
+
+    body: bytes
+    content_type: str = "application/json"
+
+
+ReplyFunction = Callable[[VerifiedRequest, bytes], VendorReply | None]
+"""Pure: the authenticated request and the source's (first) secret to the vendor's expected answer, or None."""
 
 DeliveryHeaders = Callable[[bytes, str], dict[str, str]]
 """The headers a vendor sends with a body beside its signature, for a delivery id (``gateway sign`` prints them)."""
@@ -120,8 +165,14 @@ class Adapter:
     map: Callable[[VerifiedRequest], Mapped]
     signature: SignatureSchemeFactory | None = None
     delivery_headers: DeliveryHeaders | None = None
+    delivery_id_header: str | None = None
+    """The header the vendor sends its delivery id in, unsigned: archived in the raw record's meta, never a key."""
     needs_timezone: bool = False
     """The vendor sends local times, so its sources set ``timezone`` (dev, deploy and test configs do)."""
+    reply: ReplyFunction | None = None
+    """Answers requests whose 200 body the vendor computes from (a challenge); the request is archived as usual."""
+    needs_notification_url: bool = False
+    """The vendor signs the URL it posts to, so its ``hmac`` sources set ``notification_url`` (a config check)."""
 
     @property
     def default_auth(self) -> Literal["hmac", "token"]:

@@ -82,11 +82,14 @@ def delivery_headers(body: bytes, delivery_id: str) -> dict[str, str]:
 
 
 def map_request(request: VerifiedRequest) -> Mapped:
-    """Map one SchedulingKit webhook to canonical changes."""
-    delivery_key = request.headers.get(DELIVERY_HEADER, "").strip() or None
+    """Map one SchedulingKit webhook to canonical changes.
+
+    The body holds no delivery id and ``X-Webhook-Delivery-Id`` is not signed,
+    so the gateway keys the delivery on the body's hash (the header is archived).
+    """
     head = decode_payload(request.body, _HEAD, [])
     if head.event == TEST_EVENT:
-        return Mapped(changes=[], delivery_key=delivery_key, note="test ping")
+        return Mapped(changes=[], note="test ping")
     event_type = _TYPES.get(head.event)
     if event_type is None:
         raise AdapterError("unsupported-event", f"unknown SchedulingKit event {head.event!r} - at $.event")
@@ -96,7 +99,7 @@ def map_request(request: VerifiedRequest) -> Mapped:
     if envelope.data is None:
         raise AdapterError("invalid-payload", "data is missing or null - at $.data")
     change = _change(envelope, envelope.data, event_type, request.source.timezone, repairs)
-    return Mapped(changes=[change], delivery_key=delivery_key)
+    return Mapped(changes=[change])
 
 
 def _check_event_header(header: str | None, event: str, repairs: list[str]) -> None:
@@ -249,5 +252,6 @@ def _payment(payment: SchedulingKitPayment | None, repairs: list[str]) -> Paymen
 
 
 ADAPTER = Adapter(
-    name=NAME, map=map_request, signature=SchedulingKitSignature, delivery_headers=delivery_headers, needs_timezone=True
+    name=NAME, map=map_request, signature=SchedulingKitSignature, delivery_headers=delivery_headers,
+    delivery_id_header=DELIVERY_HEADER, needs_timezone=True,
 )

@@ -6,14 +6,27 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from gateway.commands import EXIT_BROKER, EXIT_CONFIG, Command, check, dev, replay, schema, serve, sign, tail
+from gateway.commands import (
+    EXIT_BROKER,
+    EXIT_CONFIG,
+    Command,
+    check,
+    dev,
+    quarantine,
+    replay,
+    schema,
+    serve,
+    sign,
+    tail,
+)
 from gateway.config import ConfigError
 from gateway.kafka.broker import BrokerError
 
 __all__ = ["COMMANDS", "main"]
 
 COMMANDS: tuple[Command, ...] = (
-    serve.COMMAND, dev.COMMAND, sign.COMMAND, check.COMMAND, replay.COMMAND, tail.COMMAND, schema.COMMAND
+    serve.COMMAND, dev.COMMAND, sign.COMMAND, check.COMMAND, replay.COMMAND, tail.COMMAND, schema.COMMAND,
+    quarantine.COMMAND,
 )
 
 

@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import msgspec
 
 from adapters import ADAPTERS
+from adapters.base import SchemeSettings
+from adapters.signatures import SOURCE_SCHEMES
 
 __all__ = [
     "Config",
@@ -18,6 +20,7 @@ __all__ = [
     "DedupeSettings",
     "KafkaSettings",
     "LogSettings",
+    "MappingSettings",
     "ServerSettings",
     "SourceSettings",
     "SpoolSettings",
@@ -26,7 +29,7 @@ __all__ = [
     "parse_config",
 ]
 
-AuthScheme = Literal["none", "token", "basic", "hmac"]
+AuthScheme = Literal["none", "token", "basic", "hmac", "standard-webhooks"]
 
 
 class _Section(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -55,6 +58,8 @@ class KafkaSettings(_Section, frozen=True):
     linger_ms: int = 0
     max_batch_bytes: int = 1_048_576
     compression: Literal["none", "gzip"] = "none"
+    # Apache Kafka's message.max.bytes: a request with a record larger than this is answered 413.
+    max_record_bytes: int = 1_048_588
 
 
 class TopicSettings(_Section, frozen=True):
@@ -74,6 +79,16 @@ class DedupeSettings(_Section, frozen=True):
     window_s: int = 86_400
 
 
+class MappingSettings(_Section, frozen=True):
+    """What mapping one body may cost: repairs allowed and described, events made, and from what size it leaves the loop."""
+
+    max_repairs: int = 1000
+    listed_repairs: int = 20
+    thread_above_bytes: int = 16_384
+    threads: int = 2
+    max_events: int = 1000
+
+
 class LogSettings(_Section, frozen=True):
     level: Literal["debug", "info", "warning", "error"] = "info"
 
@@ -89,6 +104,7 @@ class SourceSettings(_Section, frozen=True):
     secret_env: str | None = None
     timezone: str | None = None
     signature_tolerance_s: int = 300
+    notification_url: str | None = None
 
     def secret_values(self, env: Mapping[str, str]) -> tuple[str, ...]:
         """Every secret this source accepts, in order (several allow rotation)."""
@@ -106,6 +122,7 @@ class Config(_Section, frozen=True):
     spool: SpoolSettings = SpoolSettings()
     dedupe: DedupeSettings = DedupeSettings()
     log: LogSettings = LogSettings()
+    mapping: MappingSettings = MappingSettings()
     sources: list[SourceSettings] = []
 
 
@@ -150,15 +167,37 @@ def _check(config: Config, where: str, env: Mapping[str, str]) -> None:
         if getattr(config.server, setting) <= 0:
             raise ConfigError(where, f"server.{setting} must be positive - at $.server.{setting}")
     for name, value in (("kafka.ack_timeout_ms", config.kafka.ack_timeout_ms),
-                        ("spool.max_bytes", config.spool.max_bytes), ("dedupe.window_s", config.dedupe.window_s)):
+                        ("spool.max_bytes", config.spool.max_bytes), ("dedupe.window_s", config.dedupe.window_s),
+                        ("kafka.max_record_bytes", config.kafka.max_record_bytes)):
         if value <= 0:
             raise ConfigError(where, f"{name} must be positive - at $.{name}")
+    if config.kafka.max_batch_bytes > config.kafka.max_record_bytes:
+        raise ConfigError(where, "kafka.max_batch_bytes must not exceed kafka.max_record_bytes (the broker refuses "
+                                 "larger batches) - at $.kafka.max_batch_bytes")
+    _check_mapping(config.mapping, where)
     seen: set[str] = set()
     for index, source in enumerate(config.sources):
         _check_source(source, f"{where}: $.sources[{index}]", env)
         if source.id in seen:
             raise ConfigError(f"{where}: $.sources[{index}].id", f"duplicate source id {source.id!r}")
         seen.add(source.id)
+
+
+def _check_scheme_secrets(source: SourceSettings, where: str, env: Mapping[str, str]) -> None:
+    """A scheme a source chooses (``standard-webhooks``) refuses at start the secrets it could not use."""
+    try:
+        secrets = tuple(value.encode() for value in source.secret_values(env))
+        SOURCE_SCHEMES[source.auth](SchemeSettings(secrets=secrets))
+    except ValueError as exc:
+        raise ConfigError(where, f"auth = {source.auth!r}: {exc}") from None
+
+
+def _check_mapping(mapping: MappingSettings, where: str) -> None:
+    for name in ("max_repairs", "listed_repairs", "thread_above_bytes", "max_events"):
+        if getattr(mapping, name) < 0:
+            raise ConfigError(where, f"mapping.{name} must not be negative - at $.mapping.{name}")
+    if mapping.threads <= 0:
+        raise ConfigError(where, "mapping.threads must be positive - at $.mapping.threads")
 
 
 def _check_source(source: SourceSettings, where: str, env: Mapping[str, str]) -> None:
@@ -176,8 +215,25 @@ def _check_source(source: SourceSettings, where: str, env: Mapping[str, str]) ->
         raise ConfigError(where, f"auth = {source.auth!r} needs secret, secrets or secret_env")
     if source.auth == "basic" and not all(":" in value for value in source.secret_values(env)):
         raise ConfigError(where, "auth = 'basic' secrets are 'user:password'")
+    if source.auth in SOURCE_SCHEMES:
+        _check_scheme_secrets(source, where, env)
+    _check_notification_url(source, adapter.needs_notification_url, where)
     if source.timezone is not None:
         try:
             ZoneInfo(source.timezone)
         except (ZoneInfoNotFoundError, ValueError):
             raise ConfigError(f"{where}.timezone", f"unknown IANA time zone {source.timezone!r}") from None
+
+
+def _check_notification_url(source: SourceSettings, needed: bool, where: str) -> None:
+    """A vendor that signs its URL needs it, as typed in its dashboard; no other source takes one."""
+    url = source.notification_url
+    if url is None:
+        if needed and source.auth == "hmac":
+            raise ConfigError(f"{where}.notification_url", f"{source.provider} signs the URL it posts to: set "
+                                                            "notification_url to that public URL, byte for byte")
+        return
+    if not needed:
+        raise ConfigError(f"{where}.notification_url", f"{source.provider} does not sign its URL; remove it")
+    if not url.startswith(("https://", "http://")) or url != url.strip():
+        raise ConfigError(f"{where}.notification_url", f"{url!r} is not an absolute http(s) URL")

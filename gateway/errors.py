@@ -15,6 +15,7 @@ __all__ = [
     "HeadersTooLargeError",
     "NoRoomError",
     "PayloadError",
+    "RecordTooLargeError",
     "RequestTimeoutError",
     "TooManyConnectionsError",
     "UnknownSourceError",
@@ -68,6 +69,24 @@ class BodyTooLargeError(GatewayError):
 
     def extensions(self) -> dict[str, object]:
         return {"max_body_bytes": self.limit}
+
+
+class RecordTooLargeError(GatewayError):
+    """A record of the request (canonical, raw or dead-letter) is over ``kafka.max_record_bytes``: the broker
+    would refuse it for good, so nothing of the request is published or spooled."""
+
+    status_code = 413
+    problem = "record-too-large"
+    title = "Request too large for the broker"
+
+    def __init__(self, detail: str, *, topic: str, size: int, limit: int) -> None:
+        super().__init__(detail)
+        self.topic = topic
+        self.size = size
+        self.limit = limit
+
+    def extensions(self) -> dict[str, object]:
+        return {"max_record_bytes": self.limit, "record_bytes": self.size, "topic": self.topic}
 
 
 class PayloadError(GatewayError):

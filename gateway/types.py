@@ -14,6 +14,7 @@ Problem = Literal[
     "headers-too-large",
     "request-timeout",
     "too-many-connections",
+    "record-too-large",
     "unprocessable-payload",
     "spool-full",
     "client-gone",

@@ -6,6 +6,10 @@ Where that contract is silent, the choices made here are:
 - Times are strings: RFC 3339 UTC (``2024-11-21T13:30:00Z``) when the gateway
   could read them; a value the vendor sent in a layout that cannot be read
   safely is kept as sent and explained in ``data.repairs``.
+- ``data.repairs`` describes at most the first 20 JSON repairs of a body
+  (``mapping.listed_repairs``), then one line ``N more repairs not listed
+  (T in all)``; notes on single fields follow. A body needing more than
+  ``mapping.max_repairs`` (1000) is not repaired but dead-lettered.
 - ``booking.status`` is ``null`` only when the vendor's event says nothing
   about the booking itself (a Picktime participant removal names only the
   class session).

@@ -39,6 +39,10 @@ VENDOR_SECRETS = {
     for vendor in sorted(ADAPTERS)
 }
 """Every registered vendor's secrets (a second one to rotate to), for its source and its ``-fuzz`` source."""
+NOTIFICATION_URL = "https://bookings.example.com/hooks/square"
+"""The ``notification_url`` of every test source whose vendor signs its URL: a public one, not what the test sees."""
+STANDARD_WEBHOOKS_SECRETS = ("whsec_" + "dGVzdC1zdGFuZGFyZC13ZWJob29rcy1rZXk=", "whsec_" + "bmV4dC1zdGFuZGFyZC13ZWJob29rcy1rZXk=")
+"""The ``timekit-sw`` source's secrets (``auth = "standard-webhooks"``, a second one to rotate to)."""
 MAX_BODY_BYTES = 65_536
 TOPICS = TopicSettings()
 
@@ -99,6 +103,11 @@ id = "picktime-basic"
 provider = "picktime"
 auth = "basic"
 secret = "{BASIC}"
+[[sources]]
+id = "timekit-sw"
+provider = "timekit"
+auth = "standard-webhooks"
+secrets = {list(STANDARD_WEBHOOKS_SECRETS)!r}
 """ + "".join(vendor_source(vendor, vendor) + vendor_source(vendor, f"{vendor}-fuzz") for vendor in sorted(ADAPTERS))
 
 
@@ -106,6 +115,7 @@ def vendor_source(vendor: str, source_id: str) -> str:
     """A test source for a registered vendor, as its adapter declares it: default auth, time zone if it needs one."""
     adapter = ADAPTERS[vendor]
     timezone = f'timezone = "{TEST_TIMEZONE}"\n' if adapter.needs_timezone else ""
+    timezone += f'notification_url = "{NOTIFICATION_URL}"\n' if adapter.needs_notification_url else ""
     return f"""
 [[sources]]
 id = "{source_id}"

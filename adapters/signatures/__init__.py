@@ -1,7 +1,7 @@
 """Signature schemes by name, apart from the vendors that use them: a vendor names one, a source may choose one.
 
 A vendor's ``ADAPTER`` carries a scheme with its settings (header name,
-prefix); calling it with a source's secrets and tolerance gives the verifier.
+prefix); calling it with a source's SchemeSettings gives the verifier.
 ``SCHEMES`` finds a scheme class by name, so a source's ``auth`` can later
 name another scheme (one whose settings all have defaults, as Standard
 Webhooks' fixed headers do).
@@ -12,13 +12,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
+from adapters.base import SignatureSchemeFactory
 from adapters.signatures._hmac import HmacScheme
+from adapters.signatures.header_timestamp_hmac import HeaderTimestampHmac
 from adapters.signatures.hex_hmac import HexHmac
+from adapters.signatures.standard_webhooks import StandardWebhooks
 from adapters.signatures.timestamped_hmac import TimestampedHmac
+from adapters.signatures.url_hmac import UrlHmac
 
-__all__ = ["SCHEMES", "HexHmac", "HmacScheme", "TimestampedHmac"]
+__all__ = ["SCHEMES", "SOURCE_SCHEMES", "HeaderTimestampHmac", "HexHmac", "HmacScheme", "StandardWebhooks",
+           "TimestampedHmac", "UrlHmac"]
 
-_CLASSES: tuple[type[HmacScheme], ...] = (HexHmac, TimestampedHmac)
+_CLASSES: tuple[type[HmacScheme], ...] = (HexHmac, TimestampedHmac, StandardWebhooks, UrlHmac, HeaderTimestampHmac)
 
 
 def _register() -> Mapping[str, type[HmacScheme]]:
@@ -31,3 +36,9 @@ def _register() -> Mapping[str, type[HmacScheme]]:
 
 
 SCHEMES = _register()
+
+SOURCE_SCHEMES: Mapping[str, SignatureSchemeFactory] = MappingProxyType({StandardWebhooks.name: StandardWebhooks()})
+"""The schemes a source's ``auth`` may name whatever its provider (their settings are the spec's): by name.
+
+Calling one with a source's secrets raises ValueError for a secret it cannot read (checked at start).
+"""

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import ClassVar, Self
 
-from adapters.base import SignatureError
+from adapters.base import SchemeSettings, SignatureError
 
 __all__ = ["HmacScheme", "decode_digest", "hmac_sha256", "signed_by_any"]
 
@@ -59,12 +59,14 @@ class HmacScheme:
     """
 
     name: ClassVar[str]
+    signed_id_header: ClassVar[str | None] = None
+    """The header of a delivery id the signature covers; None where only the body (and a timestamp) is signed."""
     secrets: tuple[bytes, ...] = ()
     tolerance_s: int = 300
 
-    def __call__(self, secrets: Sequence[bytes], tolerance_s: int) -> Self:
+    def __call__(self, settings: SchemeSettings) -> Self:
         """This scheme keyed for one source: its secrets (several while rotating) and timestamp tolerance."""
-        return dataclasses.replace(self, secrets=tuple(secrets), tolerance_s=tolerance_s)
+        return dataclasses.replace(self, secrets=tuple(settings.secrets), tolerance_s=settings.tolerance_s)
 
     def verify(self, body: bytes, headers: Mapping[str, str], now: float) -> None:
         """Return if one sent digest is the HMAC of the signed content under one secret, else raise SignatureError."""

@@ -10,6 +10,7 @@ import msgspec
 
 from adapters.base import VerifiedRequest
 from gateway.config import Config
+from gateway.flow.mapper import apply_repair_limits
 from gateway.flow.pipeline import process
 from gateway.flow.sources import Source, build_sources
 from gateway.kafka.records import META_HEADER, DeliveryMeta
@@ -62,7 +63,9 @@ class Replayer:
     """Maps archived records again with ``gateway.flow.pipeline.process``, keeping counts and failures."""
 
     def __init__(self, config: Config, window: Window) -> None:
+        apply_repair_limits(config.mapping)  # a replay repairs as the gateway that received the records would
         self._topics = config.topics
+        self._max_events = config.mapping.max_events
         self._sources: dict[str, Source] = {s.id: s for s in build_sources(config.sources, os.environ).values()}
         self._window = window
         self.counts = Counts()
@@ -81,8 +84,8 @@ class Replayer:
         if source is None:
             return self._fail(record, meta, "unknown-source", f"source {meta.source!r} is not in the configuration")
         request = VerifiedRequest(body=record.value or b"", headers=meta.headers, source=source.context,
-                                  received_at=meta.received_at)
-        processed = process(source, request, self._topics)
+                                  received_at=meta.received_at, signed_id=source.authenticator.signed_id(meta.headers))
+        processed = process(source, request, self._topics, self._max_events)
         if processed.error is not None:
             return self._fail(record, meta, processed.error.reason, processed.error.detail)
         if not processed.event_ids:

@@ -47,18 +47,24 @@ DEV_TIMEZONE = "Europe/Berlin"
 """The time zone of dev sources whose vendor sends local times."""
 
 
-def dev_source(adapter: Adapter) -> SourceSettings:
-    """The dev source of a registered vendor: at /webhooks/<vendor>, its default auth, a dev-only secret."""
+def dev_source(adapter: Adapter, base_url: str = "http://127.0.0.1:8080") -> SourceSettings:
+    """The dev source of a registered vendor: at /webhooks/<vendor>, its default auth, a dev-only secret.
+
+    A vendor that signs its URL gets ``<base_url>/webhooks/<vendor>`` as ``notification_url``: in dev mode
+    the URL it posts to is the one the gateway sees.
+    """
     secret = f"dev-{adapter.name}-{'secret' if adapter.default_auth == 'hmac' else 'token'}"
+    url = f"{base_url}/webhooks/{adapter.name}" if adapter.needs_notification_url else None
     return SourceSettings(id=adapter.name, provider=adapter.name, auth=adapter.default_auth, secret=secret,
-                          timezone=DEV_TIMEZONE if adapter.needs_timezone else None)
+                          timezone=DEV_TIMEZONE if adapter.needs_timezone else None, notification_url=url)
 
 
 def bundled_dev_config() -> Config:
     """The dev configuration shipped in the package, with one source per registered vendor (dev-only secrets)."""
     text = resources.files("gateway").joinpath("dev.toml").read_bytes()
     config = parse_config(text, f"bundled {BUNDLED_CONFIG}", os.environ)
-    return msgspec.structs.replace(config, sources=[dev_source(adapter) for adapter in ADAPTERS.values()])
+    base_url = f"http://{config.server.host}:{config.server.port}"
+    return msgspec.structs.replace(config, sources=[dev_source(adapter, base_url) for adapter in ADAPTERS.values()])
 
 
 def dev_settings(config: Config) -> tuple[Config, list[str]]:
@@ -125,7 +131,8 @@ def _print_banner(config: Config, show_secrets: bool) -> None:
         url = f"{base}/webhooks/{source.provider}" + ("" if source.id == source.provider else f"/{source.id}")
         secret = ""
         if show_secrets and source.auth != "none":
-            secret = f"  ({source.auth}, dev secret {source.secret_values(os.environ)[0]!r})"
+            signed_url = f", signed URL {source.notification_url!r}" if source.notification_url else ""
+            secret = f"  ({source.auth}, dev secret {source.secret_values(os.environ)[0]!r}{signed_url})"
         lines.append(f"  {source.provider:<14} {url}{secret}")
     lines.append(f"watch events: {invocation()} tail --bootstrap {config.kafka.bootstrap_servers}")
     print("\n".join(lines), file=sys.stderr, flush=True)

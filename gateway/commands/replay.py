@@ -26,7 +26,6 @@ __all__ = ["COMMAND", "Summary"]
 
 _IDLE_S = 3.0  # only ever waited out when a position cannot reach its mark; generous for busy brokers
 _ACK_BATCH = 1000
-_MIN_REQUEST_BYTES = 1_048_576
 
 _EPILOG = """\
 Without --config, uses the bundled dev config (gateway dev's broker, topics and sources).
@@ -123,8 +122,7 @@ class _Sink:
 
 
 async def _publisher(config: Config) -> Publisher:
-    max_request = max(_MIN_REQUEST_BYTES, 2 * config.server.max_body_bytes)
-    publisher = Publisher(config.kafka, config.topics, max_request_size=max_request)
+    publisher = Publisher(config.kafka, config.topics, max_request_size=config.kafka.max_record_bytes)
     await publisher.start()
     if not publisher.connected:
         await publisher.stop()

@@ -21,18 +21,44 @@ def _matches_any(candidate: bytes, secrets: Sequence[bytes]) -> bool:
     return matched
 
 
+_CHECKS = ("before_body", "after_body")
+
+
 class Authenticator:
-    """Checks credentials before the body is read, and a signature after."""
+    """Checks credentials before the body is read, and a signature after.
+
+    Fails closed: the base refuses at both steps, so every subclass states
+    what it accepts at each (NoAuth included), and a subclass that misnames a
+    check fails when its class is defined instead of accepting every request.
+    """
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        missing = [name for name in _CHECKS if getattr(cls, name) is getattr(Authenticator, name)]
+        if missing:
+            raise TypeError(f"{cls.__name__} must state what it accepts in {' and '.join(missing)}")
 
     def before_body(self, headers: Mapping[str, str], query: Mapping[str, str]) -> None:
-        """Raise AuthenticationError when the request's credentials are wrong."""
+        """Raise AuthenticationError when the request's credentials are wrong; the base refuses every request."""
+        raise AuthenticationError(f"{type(self).__name__} checks nothing before the body: refused")
 
     def after_body(self, body: bytes, headers: Mapping[str, str], now: float) -> None:
-        """Raise AuthenticationError when the body's signature is wrong."""
+        """Raise AuthenticationError when the body's signature is wrong; the base refuses every request."""
+        raise AuthenticationError(f"{type(self).__name__} checks nothing after the body: refused")
+
+    def signed_id(self, headers: Mapping[str, str]) -> str | None:
+        """The delivery id the checked signature covers (after ``after_body`` passed); None unless one is signed."""
+        return None
 
 
 class NoAuth(Authenticator):
     """Accepts every request (for vendors behind a private network only)."""
+
+    def before_body(self, headers: Mapping[str, str], query: Mapping[str, str]) -> None:
+        """Accepts: no credentials are asked for."""
+
+    def after_body(self, body: bytes, headers: Mapping[str, str], now: float) -> None:
+        """Accepts: no signature is asked for."""
 
 
 class TokenAuth(Authenticator):
@@ -48,6 +74,9 @@ class TokenAuth(Authenticator):
             raise AuthenticationError("no token: send Authorization: Bearer <token> or ?token=<token>")
         if not _matches_any(candidate.encode(), self._secrets):
             raise AuthenticationError("the token is not valid for this source")
+
+    def after_body(self, body: bytes, headers: Mapping[str, str], now: float) -> None:
+        """Accepts: the token, checked before the body, is the whole credential."""
 
 
 class BasicAuth(Authenticator):
@@ -67,6 +96,9 @@ class BasicAuth(Authenticator):
         if not _matches_any(candidate, self._secrets):
             raise AuthenticationError("the Basic credentials are not valid for this source")
 
+    def after_body(self, body: bytes, headers: Mapping[str, str], now: float) -> None:
+        """Accepts: the credentials, checked before the body, are the whole credential."""
+
 
 class SignatureAuth(Authenticator):
     """The vendor's own signature over the raw body, checked before anything parses it."""
@@ -74,8 +106,16 @@ class SignatureAuth(Authenticator):
     def __init__(self, scheme: SignatureScheme) -> None:
         self._scheme = scheme
 
+    def before_body(self, headers: Mapping[str, str], query: Mapping[str, str]) -> None:
+        """Accepts for now: the signature covers the body, so it is checked in ``after_body``."""
+
     def after_body(self, body: bytes, headers: Mapping[str, str], now: float) -> None:
         try:
             self._scheme.verify(body, headers, now)
         except SignatureError as exc:
             raise AuthenticationError(f"signature rejected: {exc.reason}") from None
+
+    def signed_id(self, headers: Mapping[str, str]) -> str | None:
+        """The scheme's signed delivery id header (Standard Webhooks' ``webhook-id``), if it signs one."""
+        header = self._scheme.signed_id_header
+        return (headers.get(header, "").strip() or None) if header is not None else None

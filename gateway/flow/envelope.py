@@ -5,13 +5,14 @@ from __future__ import annotations
 import functools
 import hashlib
 import uuid
+from collections.abc import Mapping
 from urllib.parse import quote
 
 from adapters.base import Mapped, VerifiedRequest
 from gateway.ids import Uuid5Namespace
 from schemas.canonical import DATASCHEMA, SPECVERSION, CloudEvent
 
-__all__ = ["WEBHOOK_ID_HEADER", "build_events", "delivery_key", "event_id", "source_uri"]
+__all__ = ["WEBHOOK_ID_HEADER", "build_events", "delivery_key", "event_id", "source_uri", "unsigned_delivery_id"]
 
 _EVENT_IDS = Uuid5Namespace(uuid.UUID("6f1d9c1e-3a57-5b8e-9d2c-4b7e0a1f2c3d"))
 
@@ -23,14 +24,29 @@ def source_uri(source_id: str) -> str:
 
 
 WEBHOOK_ID_HEADER = "webhook-id"
-"""Standard Webhooks' delivery id header."""
+"""Standard Webhooks' delivery id header: a key only where the source's scheme signs it."""
 
 
 def delivery_key(request: VerifiedRequest, mapped: Mapped | None) -> str:
-    """The one rule for a delivery's key: the vendor's own id (from the mapping), else a ``webhook-id`` header,
-    else a hash of the body. ``mapped`` is None when the body could not be mapped."""
-    key = (mapped.delivery_key if mapped is not None else None) or request.headers.get(WEBHOOK_ID_HEADER)
+    """The one rule for a delivery's key: derived only from what the authentication covers.
+
+    The vendor's own id from the body (the mapping's), else the delivery id
+    the signature covers (``request.signed_id``), else a hash of the body. An
+    unsigned header never keys a delivery: a captured request replayed with a
+    new one is still a duplicate. ``mapped`` is None when the body could not be mapped.
+    """
+    key = (mapped.delivery_key if mapped is not None else None) or request.signed_id
     return key if key else "sha256:" + hashlib.sha256(request.body).hexdigest()
+
+
+def unsigned_delivery_id(headers: Mapping[str, str], header: str | None, signed_id: str | None) -> str | None:
+    """The delivery id a sender put in an unsigned header (the vendor's ``header``, else ``webhook-id``).
+
+    Kept in the archive's meta for people tracing a delivery, never a key;
+    None when absent, or when it is the signed id that keyed the delivery.
+    """
+    value = headers.get(header or WEBHOOK_ID_HEADER, "").strip()
+    return value if value and value != signed_id else None
 
 
 def event_id(source_id: str, key: str, index: int) -> str:
@@ -47,7 +63,7 @@ def build_events(request: VerifiedRequest, mapped: Mapped, key: str) -> list[Clo
         events.append(
             CloudEvent(
                 specversion=SPECVERSION,
-                id=event_id(source_id, key, index),
+                id=change.id or event_id(source_id, key, index),
                 source=uri,
                 type=change.type,
                 subject=change.data.booking.id,

@@ -9,7 +9,7 @@ import structlog
 
 from adapters.base import AdapterError, VerifiedRequest
 from gateway.config import TopicSettings
-from gateway.flow.envelope import build_events, delivery_key
+from gateway.flow.envelope import build_events, delivery_key, unsigned_delivery_id
 from gateway.flow.sources import Source
 from gateway.ids import Uuid5Namespace
 from gateway.kafka.records import DeliveryMeta, ErrorInfo, archive_record, canonical_records, safe_headers
@@ -47,10 +47,17 @@ def delivery_id(source_id: str, key: str) -> str:
     return _DELIVERY_IDS.text(f"{source_id}\n{key}")
 
 
-def process(source: Source, request: VerifiedRequest, topics: TopicSettings) -> Processed:
-    """Map the request and build its canonical, raw and (on failure) dead-letter records."""
+def process(source: Source, request: VerifiedRequest, topics: TopicSettings, max_events: int | None = None) -> Processed:
+    """Map the request and build its canonical, raw and (on failure) dead-letter records.
+
+    More than ``max_events`` events from one request is a failure too: each costs its records' bytes and
+    their delivery, so a sender must not turn one body into an unbounded number of them.
+    """
     try:
         mapped = source.adapter.map(request)
+        if max_events is not None and len(mapped.changes) > max_events:
+            raise AdapterError("invalid-payload", f"{len(mapped.changes)} events in one request, "
+                                                  f"more than mapping.max_events ({max_events})")
     except AdapterError as exc:
         return _dead_letter(source, request, topics, exc)
     except Exception as exc:  # noqa: BLE001 - an adapter bug must not cost the sender's webhook
@@ -99,6 +106,7 @@ def _meta(
     event_ids: list[str] | None = None,
     error: ErrorInfo | None = None,
 ) -> DeliveryMeta:
+    headers = safe_headers(request.headers, source.redacted)
     return DeliveryMeta(
         source=source.id,
         provider=source.provider,
@@ -106,7 +114,8 @@ def _meta(
         delivery_key=key,
         received_at=request.received_at,
         outcome=outcome,
-        headers=safe_headers(request.headers),
+        headers=headers,
         event_ids=event_ids or [],
         error=error,
+        unsigned_delivery_id=unsigned_delivery_id(headers, source.adapter.delivery_id_header, request.signed_id),
     )

@@ -17,6 +17,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from gateway.config import Config, load_config
+from gateway.flow.mapper import Mapper
 from gateway.flow.sources import build_sources
 from gateway.http.problems import http_error_response, unexpected_error_response
 from gateway.http.protocol import EDGE_METRICS
@@ -32,8 +33,6 @@ __all__ = ["CONFIG_ENV", "WORKERS_ENV", "GatewayApp", "app_from_environment", "c
 
 _log = structlog.get_logger("gateway.http.app")
 _ENCODER = msgspec.json.Encoder()
-# Room for the record's headers and meta beside a body of max_body_bytes.
-_RECORD_OVERHEAD_BYTES = 64 * 1024
 
 
 class SpoolState(msgspec.Struct, frozen=True, kw_only=True):
@@ -43,6 +42,22 @@ class SpoolState(msgspec.Struct, frozen=True, kw_only=True):
     full: bool
 
 
+class QuarantineState(msgspec.Struct, frozen=True, kw_only=True):
+    """Records the broker refused for good, set aside: they do not change readiness (see README)."""
+
+    records: int
+    bytes: int
+    detail: str | None = None
+
+
+def _quarantine_state(spool: Spool) -> QuarantineState:
+    detail = None
+    if spool.quarantined:
+        detail = (f"{spool.quarantined} record(s) refused for good by the broker are quarantined: "
+                  "gateway quarantine list, then gateway quarantine retry")
+    return QuarantineState(records=spool.quarantined, bytes=spool.quarantined_bytes, detail=detail)
+
+
 class ReadinessReport(msgspec.Struct, frozen=True, kw_only=True):
     """The /readyz body: ready unless the spool is full, the broker lacks the topics or refuses the producer."""
 
@@ -50,6 +65,7 @@ class ReadinessReport(msgspec.Struct, frozen=True, kw_only=True):
     broker: bool
     missing_topics: list[str]
     spool: SpoolState
+    quarantine: QuarantineState
     detail: str | None = None
     refused: ProducerRefusal | None = None
 
@@ -92,12 +108,12 @@ def create_app(config: Config, env: Mapping[str, str] | None = None, workers: in
     """The gateway for a checked configuration (one of ``workers`` processes sharing the spool limit)."""
     sources = build_sources(config.sources, os.environ if env is None else env)
     metrics = Metrics()
-    max_request = max(1_048_576, config.server.max_body_bytes + _RECORD_OVERHEAD_BYTES)
-    publisher = Publisher(config.kafka, config.topics, max_request_size=max_request)
+    publisher = Publisher(config.kafka, config.topics, max_request_size=config.kafka.max_record_bytes)
     spool = Spool(config.spool.path, config.spool.max_bytes // workers)
     deliverer = Deliverer(publisher, spool, metrics)
     dedupe = DedupeStore(config.spool.path, config.dedupe.window_s)
-    webhook = WebhookEndpoint(config, sources, deliverer, dedupe, metrics)
+    mapper = Mapper(config.mapping, config.topics)
+    webhook = WebhookEndpoint(config, sources, deliverer, dedupe, metrics, mapper)
 
     async def healthz(request: Request) -> Response:
         return _json({"status": "alive"})
@@ -110,7 +126,8 @@ def create_app(config: Config, env: Mapping[str, str] | None = None, workers: in
         else:
             status = "ready" if broker.broker else "ready-spooling"
         report = ReadinessReport(status=status, broker=broker.broker, missing_topics=broker.missing_topics,
-                                 spool=spool_state, detail=broker.detail, refused=broker.refusal)
+                                 spool=spool_state, quarantine=_quarantine_state(spool), detail=broker.detail,
+                                 refused=broker.refusal)
         return _json(report, 503 if status == "not-ready" else 200)
 
     async def metrics_endpoint(request: Request) -> Response:
@@ -126,6 +143,7 @@ def create_app(config: Config, env: Mapping[str, str] | None = None, workers: in
             yield {EDGE_METRICS: metrics}  # for the requests the connection protocol answers itself
         finally:
             _log.info("stopping: in-flight requests are done; flushing the producer")
+            mapper.close()
             await deliverer.stop()
             await dedupe.close()
             metrics.worker_stopped()

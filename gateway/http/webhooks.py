@@ -15,7 +15,7 @@ import msgspec
 import structlog
 from starlette.types import Message, Receive, Scope, Send
 
-from adapters.base import VerifiedRequest
+from adapters.base import VendorReply, VerifiedRequest
 from gateway.clock import received_at_text
 from gateway.config import Config
 from gateway.errors import (
@@ -23,15 +23,18 @@ from gateway.errors import (
     GatewayError,
     NoRoomError,
     PayloadError,
+    RecordTooLargeError,
     RequestTimeoutError,
     UnknownSourceError,
 )
 from gateway.flow.envelope import event_id
-from gateway.flow.pipeline import Processed, delivery_id, process
+from gateway.flow.mapper import Mapper
+from gateway.flow.pipeline import Processed, delivery_id
 from gateway.flow.sources import Source, SourceTable
 from gateway.http.problems import gateway_problem, http_problem, internal_error_problem
 from gateway.http.protocol import READ_TIMED_OUT
 from gateway.kafka.delivery import Delivered, Deliverer
+from gateway.kafka.refusals import RecordTooLarge
 from gateway.ops.logging import log_request
 from gateway.ops.metrics import UNKNOWN_LABEL, Metrics
 from gateway.outbound import OutboundRecord
@@ -67,9 +70,16 @@ class WebhookEndpoint:
     """Handles ``POST /webhooks/{provider}[/{source}]`` for every configured source."""
 
     def __init__(
-        self, config: Config, sources: SourceTable, deliverer: Deliverer, dedupe: DedupeStore, metrics: Metrics
+        self,
+        config: Config,
+        sources: SourceTable,
+        deliverer: Deliverer,
+        dedupe: DedupeStore,
+        metrics: Metrics,
+        mapper: Mapper,
     ) -> None:
         self._config = config
+        self._mapper = mapper
         self._max_body_bytes = config.server.max_body_bytes
         self._body_timeout_s = config.server.body_timeout_s
         self._sources = sources
@@ -99,7 +109,7 @@ class WebhookEndpoint:
         try:
             if source is None:
                 raise UnknownSourceError(f"no source {source_id!r} is configured for provider {provider!r}")
-            accepted, status, outcome = await self._handle(scope, receive, source)
+            accepted, status, outcome, reply = await self._handle(scope, receive, source)
         except GatewayError as exc:
             self._finish(started, labels, provider, source_id, exc.delivery_id, exc.status_code, exc.problem, 0)
             await gateway_problem(exc, scope["path"])(scope, receive, send)
@@ -112,13 +122,18 @@ class WebhookEndpoint:
             self._finish(started, labels, provider, source_id, None, 500, "internal-error", 0)
             await internal_error_problem(scope["path"])(scope, receive, send)
             return
+        if reply is not None:  # the vendor's own expected answer (a challenge), once the request is archived
+            status, body, content_type = 200, reply.body, reply.content_type.encode("latin-1")
+        else:
+            body, content_type = _ENCODER.encode(accepted), _JSON
         self._finish(started, labels, provider, source_id, accepted.delivery_id, status, outcome, len(accepted.events))
-        body = _ENCODER.encode(accepted)
         await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", _JSON), (b"content-length", b"%d" % len(body))]})
+                    "headers": [(b"content-type", content_type), (b"content-length", b"%d" % len(body))]})
         await send({"type": "http.response.body", "body": body})
 
-    async def _handle(self, scope: Scope, receive: Receive, source: Source) -> tuple[Accepted, int, Outcome]:
+    async def _handle(
+        self, scope: Scope, receive: Receive, source: Source
+    ) -> tuple[Accepted, int, Outcome, VendorReply | None]:
         headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
         query_string: bytes = scope["query_string"]
         query = dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)) if query_string else _NO_QUERY
@@ -126,14 +141,17 @@ class WebhookEndpoint:
         body = await self._read_body(scope, receive, headers.get("content-length"))
         now = time.time()
         source.authenticator.after_body(body, headers, now)
-        verified = VerifiedRequest(body=body, headers=headers, source=source.context, received_at=received_at_text(now))
-        processed = process(source, verified, self._config.topics)
+        verified = VerifiedRequest(body=body, headers=headers, source=source.context, received_at=received_at_text(now),
+                                   signed_id=source.authenticator.signed_id(headers))
+        processed = await self._mapper.process(source, verified)
         if processed.error is not None:
             await self._deliver(processed.records)
             self._metrics.dead_letters.labels(source.provider, source.id, processed.error.reason).inc()
             error = processed.error
             raise PayloadError(error.reason, error.detail, delivery_id=processed.delivery_id, position=error.position)
-        return await self._deliver_once(source, processed)
+        reply = source.reply(verified) if source.reply is not None else None
+        accepted, status, outcome = await self._deliver_once(source, processed)
+        return accepted, status, outcome, reply
 
     async def _read_body(self, scope: Scope, receive: Receive, declared: str | None) -> bytes:
         """The whole body, refused as soon as the declared or streamed size passes the limit, or its time is up."""
@@ -161,11 +179,13 @@ class WebhookEndpoint:
             message = await receive()
 
     async def _deliver(self, records: Sequence[OutboundRecord]) -> Delivered:
-        """Deliver, acknowledged or spooled; a full spool is the sender's 503."""
+        """Deliver, acknowledged or spooled; a full spool is the sender's 503, a record too large its 413."""
         try:
             return await self._deliverer.deliver(records)
         except SpoolFullError as exc:
             raise NoRoomError(exc.detail, retry_after_s=exc.retry_after_s) from None
+        except RecordTooLarge as exc:
+            raise RecordTooLargeError(str(exc), topic=exc.topic, size=exc.size, limit=exc.limit) from None
 
     async def _deliver_once(self, source: Source, processed: Processed) -> tuple[Accepted, int, Outcome]:
         """Deliver unless this delivery was seen within the window; concurrent repeats wait for the first."""
@@ -173,7 +193,7 @@ class WebhookEndpoint:
             first_events = self._dedupe.seen(source.id, processed.delivery_key)
             if first_events is not None:
                 self._metrics.duplicates.labels(source.provider, source.id).inc()
-                return _first_answer(source.id, processed.delivery_key, first_events), 200, "duplicate"
+                return _first_answer(source.id, processed, first_events), 200, "duplicate"
             spooled = await self._deliver(processed.records) == "spooled"
             self._dedupe.remember(source.id, processed.delivery_key, len(processed.event_ids))
         self._metrics.events_published(source.provider, processed.event_types)
@@ -207,10 +227,13 @@ def content_length(declared: str) -> int:
     return int(text)
 
 
-def _first_answer(source_id: str, key: str, events: int) -> Accepted:
-    """The answer the first copy of a delivery got: its ids are deterministic, so rebuilt, not stored."""
-    return Accepted(
-        delivery_id=delivery_id(source_id, key),
-        events=[event_id(source_id, key, index) for index in range(events)],
-        duplicate=True,
-    )
+def _first_answer(source_id: str, repeat: Processed, events: int) -> Accepted:
+    """The answer the first copy of a delivery got: its ids are deterministic, so rebuilt, not stored.
+
+    A repeat that maps to as many events has the first copy's ids (derived from the same key, or, for a sender
+    that chooses its ids, sent again); otherwise they are derived from the key.
+    """
+    key = repeat.delivery_key
+    ids = repeat.event_ids if len(repeat.event_ids) == events else [
+        event_id(source_id, key, index) for index in range(events)]
+    return Accepted(delivery_id=delivery_id(source_id, key), events=ids, duplicate=True)

@@ -7,6 +7,12 @@ a relay drains oldest first. While the spool holds anything, new records
 join it rather than overtake it, so a booking's events keep their order.
 A send that timed out may still land: it is tracked, and its spooled copy
 is dropped instead of resent when it does.
+
+A record the broker refuses for good (``is_permanent``) does not hold the
+spool: it is resent alone, to tell it from the records that shared its
+batch, and if refused again it moves into the quarantine; the records
+behind it go on in order. Any other failure retries the same records, in
+order, with backoff.
 """
 
 from __future__ import annotations
@@ -20,9 +26,11 @@ from typing import Literal
 import structlog
 
 from gateway.kafka.publisher import BatchOutcome, BrokerUnavailable, PendingBatch, Publisher, first_failure
+from gateway.kafka.refusals import first_oversized, is_permanent
 from gateway.ops.metrics import Metrics
 from gateway.outbound import OutboundRecord
-from gateway.storage.spool import Spool, SpooledBatch
+from gateway.storage.quarantine import QuarantinedRecord, new_entry
+from gateway.storage.spool import Spool, SpooledBatch, SpoolFullError
 
 __all__ = ["Delivered", "Deliverer"]
 
@@ -100,7 +108,13 @@ class Deliverer:
             await asyncio.sleep(0.05)
 
     async def deliver(self, records: Sequence[OutboundRecord]) -> Delivered:
-        """Return once the records are acknowledged or spooled; SpoolFullError otherwise."""
+        """Return once the records are acknowledged or spooled; SpoolFullError otherwise.
+
+        Raises RecordTooLarge, before anything is sent or spooled, when a record is over the publisher's limit.
+        """
+        too_large = first_oversized(records, self.publisher.max_record_bytes)
+        if too_large is not None:
+            raise too_large
         batches: list[PendingBatch] = []
         if self.spool.is_empty and not self._in_flight and self.publisher.connected:
             try:
@@ -123,6 +137,10 @@ class Deliverer:
             self._metrics.broker_ack.observe(time.perf_counter() - batch.created)
             self._metrics.broker_up.set(1)
             return
+        if outcome == "failed" and batch.error is not None and is_permanent(batch.error):
+            # The broker answers; it refused these records, not the connection (the relay sets them aside).
+            _log.warning("broker refused a batch for good", error=type(batch.error).__name__)
+            return
         self._metrics.broker_up.set(0)
         if outcome == "late":
             _log.warning("broker did not acknowledge in time; spooling", ack_timeout_s=self.publisher.ack_deadline_s)
@@ -139,6 +157,9 @@ class Deliverer:
                 readiness = await self.publisher.readiness()
                 self._metrics.broker_up.set(1 if readiness.broker else 0)
                 self._metrics.producer_refused.set(0 if readiness.refusal is None else 1)
+                if self.spool.is_open:
+                    await self.spool.recount_quarantine()
+                    self._update_spool_metrics()
             self._wake.clear()
             while not self.spool.is_empty or self._in_flight:
                 if await self._relay_once():
@@ -148,7 +169,7 @@ class Deliverer:
                 backoff = min(backoff * 2, _BACKOFF_MAX_S)
 
     async def _relay_once(self) -> bool:
-        """Send the oldest spooled batches; True when they were acknowledged and removed."""
+        """Send the oldest spooled batches; True once the broker took them (records it refused for good quarantined)."""
         await self._settle_in_flight()
         if not self.publisher.connected:
             self._metrics.broker_up.set(0)
@@ -159,21 +180,64 @@ class Deliverer:
         if self._in_flight:
             # A send timed out while we read: settle it first, or its batch could go out twice.
             return True
+        refused = await self._send(batches)
+        if refused is None:
+            return False
+        try:
+            await self.spool.remove(batches, refused)
+        except SpoolFullError as exc:
+            _log.error("relay could not update the spool; will retry", detail=exc.detail)
+            return False
+        self._update_spool_metrics()
+        for entry in (entry for entries in refused.values() for entry in entries):
+            _log.error("broker refused a record for good; quarantined", quarantine_id=entry.id,
+                       topic=entry.record.topic, error=entry.error, detail=entry.detail,
+                       quarantined=self.spool.quarantined)
+        _log.info("relayed spooled records", batches=len(batches), records=sum(len(b.records) for b in batches),
+                  left=self.spool.records)
+        return True
+
+    async def _send(self, batches: Sequence[SpooledBatch]) -> dict[int, list[QuarantinedRecord]] | None:
+        """Send the batches' records; those refused for good (by batch seq), or None to retry them all."""
         records = [record for batch in batches for record in batch.records]
         try:
-            sent = self.publisher.append(records)
+            placed = self.publisher.place(records)
         except BrokerUnavailable as exc:
             _log.warning("relay could not queue records", error=type(exc).__name__, spooled=self.spool.records)
-            return False
-        if await first_failure(sent) is not None:
+            return None
+        await first_failure(list(dict.fromkeys(placed)))
+        errors = [batch.error for batch in placed]
+        if any(error is not None and not is_permanent(error) for error in errors):
             self._metrics.broker_up.set(0)
             _log.warning("relay: broker did not acknowledge; will retry", spooled=self.spool.records)
-            return False
+            return None
         self._metrics.broker_up.set(1)
-        await self.spool.remove(batches)
-        self._update_spool_metrics()
-        _log.info("relayed spooled records", batches=len(batches), records=len(records), left=self.spool.records)
-        return True
+        return await self._refused_alone(batches, errors) if any(errors) else {}
+
+    async def _refused_alone(
+        self, batches: Sequence[SpooledBatch], errors: Sequence[BaseException | None]
+    ) -> dict[int, list[QuarantinedRecord]] | None:
+        """Resend each refused record alone, in order: the entries for those refused again, by batch seq.
+
+        A record that lands alone only shared a batch with the one refused. None when a resend
+        failed otherwise (the broker went away): the batches are retried as they are.
+        """
+        refused: dict[int, list[QuarantinedRecord]] = {}
+        outcomes = iter(errors)
+        for batch in batches:
+            for record in batch.records:
+                if next(outcomes) is None:
+                    continue
+                try:
+                    [alone] = self.publisher.place([record])
+                except BrokerUnavailable:
+                    return None
+                error = await first_failure([alone])
+                if error is not None and not is_permanent(error):
+                    return None
+                if error is not None:
+                    refused.setdefault(batch.seq, []).append(new_entry(record, error, batch.spooled_at))
+        return refused
 
     async def _settle_in_flight(self) -> None:
         """Wait for timed-out sends to resolve; drop the spooled copies of those that landed."""
@@ -192,4 +256,5 @@ class Deliverer:
 
     def _update_spool_metrics(self) -> None:
         self._metrics.spool_records.set(self.spool.records)
-        self._metrics.spool_bytes.set(self.spool.bytes)
+        self._metrics.spool_bytes.set(self.spool.bytes + self.spool.quarantined_bytes)
+        self._metrics.quarantined.set(self.spool.quarantined)

@@ -10,6 +10,10 @@ so its sender, retries, idempotence and compression stay in charge.
 A batch stays open until aiokafka's sender takes it (while one produce
 request is in flight, the next batch fills), it is full, or it carries a
 large record (which goes alone, so a broker refusing it fails no one else).
+Records nobody checked (``place``: spooled, quarantined) over
+``max_request_size`` (as Kafka counts a batch holding one) are refused at
+once with MessageSizeTooLargeError, as ``AIOKafkaProducer.send`` would;
+``send_batch`` itself checks no size.
 """
 
 from __future__ import annotations
@@ -22,10 +26,11 @@ from typing import Any, Literal
 import msgspec
 import structlog
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import BrokerResponseError, KafkaError
+from aiokafka.errors import BrokerResponseError, KafkaError, MessageSizeTooLargeError
 
 from gateway.config import KafkaSettings, TopicSettings
 from gateway.kafka._aiokafka import Partitions, ProducerMetadata, murmur2
+from gateway.kafka.refusals import first_oversized
 from gateway.kafka.topics import topic_names
 from gateway.outbound import OutboundRecord
 
@@ -107,6 +112,13 @@ class PendingBatch:
         self._timer = loop.call_later(deadline_s, self._deadline_passed)
         self.acked.add_done_callback(self._settled)
 
+    @classmethod
+    def refused(cls, error: KafkaError, loop: asyncio.AbstractEventLoop) -> PendingBatch:
+        """A batch failed before it was sent (a record the client refuses): nobody else's records in it."""
+        batch = cls(None, 0, loop, None)
+        batch.acked.set_exception(error)
+        return batch
+
     def append(self, record: OutboundRecord) -> bool:
         """Add the record; False when the batch is closed (taken by the sender, or full)."""
         return self.builder.append(timestamp=None, key=record.key, value=record.value,
@@ -177,6 +189,11 @@ class Publisher:
     def refusal(self) -> ProducerRefusal | None:
         """Why the broker refuses the configured producer, while it does."""
         return self._refusal
+
+    @property
+    def max_record_bytes(self) -> int:
+        """The largest record batch (one record alone) the producer sends; larger records are refused."""
+        return self._max_request_size
 
     @property
     def ack_deadline_s(self) -> float:
@@ -271,18 +288,36 @@ class Publisher:
         """Add the records to open batches; the batches that now carry them (each once).
 
         Raises BrokerUnavailable, before adding any record, when a record
-        cannot be placed: the caller spools them all.
+        cannot be placed: the caller spools them all. The records fit
+        ``max_record_bytes``: the caller checked (``Deliverer.deliver`` does,
+        before anything is acknowledged), so the hot path measures them once.
         """
+        return list(dict.fromkeys(self._place(records, checked=True)))
+
+    def place(self, records: Sequence[OutboundRecord]) -> list[PendingBatch]:
+        """As ``append``, for records nobody checked (spooled, quarantined): the batch of each record, in order.
+
+        A record over ``max_record_bytes`` gets a batch of its own, failed with MessageSizeTooLargeError.
+        """
+        return self._place(records, checked=False)
+
+    def _place(self, records: Sequence[OutboundRecord], *, checked: bool) -> list[PendingBatch]:
         producer = self._producer
         if producer is None:
             raise BrokerUnavailable("the producer is not connected")
         placed = [(self._partition(record), record) for record in records]
-        batches: list[PendingBatch] = []
-        for partition, record in placed:
-            batch = self._append(producer, (record.topic, partition), record)
-            if batch not in batches:
-                batches.append(batch)
-        return batches
+        if checked:
+            return [self._append(producer, (record.topic, partition), record) for partition, record in placed]
+        return [self._too_large(record) or self._append(producer, (record.topic, partition), record)
+                for partition, record in placed]
+
+    def _too_large(self, record: OutboundRecord) -> PendingBatch | None:
+        """A failed batch for a record over the limit, as ``AIOKafkaProducer.send`` refuses it (send_batch checks no
+        size); None when it fits."""
+        too_large = first_oversized((record,), self._max_request_size)
+        if too_large is None:
+            return None
+        return PendingBatch.refused(MessageSizeTooLargeError(str(too_large)), asyncio.get_running_loop())
 
     def _partition(self, record: OutboundRecord) -> int:
         """Kafka's default partitioner for keyed records: murmur2 of the key, so each key keeps its order."""

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 import msgspec
 
 from adapters.base import ErrorReason
+from gateway.kafka.redaction import redact
 from gateway.outbound import OutboundRecord
 from gateway.types import Outcome
 from schemas.canonical import SPECVERSION, CloudEvent
@@ -42,7 +43,7 @@ class ErrorInfo(msgspec.Struct, frozen=True, kw_only=True):
 class DeliveryMeta(msgspec.Struct, frozen=True, kw_only=True):
     """What the raw and dead-letter records say about the request they archive.
 
-    ``headers`` never holds credentials or signatures; the query string is not kept.
+    ``headers`` never holds credentials or signatures (``safe_headers``); the query string is not kept.
     """
 
     source: str
@@ -54,6 +55,8 @@ class DeliveryMeta(msgspec.Struct, frozen=True, kw_only=True):
     headers: dict[str, str]
     event_ids: list[str] = []
     error: ErrorInfo | None = None
+    unsigned_delivery_id: str | None = None
+    """The vendor's delivery id from a header no signature covers: for tracing only, never the key."""
 
 
 @functools.lru_cache(maxsize=1024)
@@ -69,9 +72,14 @@ def record_header(headers: Sequence[tuple[str, bytes]], name: str) -> bytes | No
     return None
 
 
-def safe_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """The request headers minus anything that could carry a credential or signature."""
-    return {name: value for name, value in headers.items() if not _may_carry_credentials(name)}
+def safe_headers(headers: Mapping[str, str], secrets: Sequence[str] = ()) -> dict[str, str]:
+    """The request headers minus anything that could carry a credential or signature.
+
+    Headers named like credentials are dropped; every other value has its
+    credentials redacted (``redact``: query parameters named like one, URL
+    userinfo, and the source's own ``secrets`` wherever they appear).
+    """
+    return {name: redact(value, secrets) for name, value in headers.items() if not _may_carry_credentials(name)}
 
 
 def canonical_records(topic: str, events: Sequence[CloudEvent]) -> list[OutboundRecord]:

@@ -39,6 +39,7 @@ METRIC_NAMES = (
     "gateway_spool_records",
     "gateway_spool_bytes",
     "gateway_spool_capacity_bytes",
+    "gateway_quarantined_records",
     "gateway_duplicates_total",
 )
 
@@ -92,6 +93,10 @@ class Metrics:
                                  registry=registry, multiprocess_mode="livesum")
         self.spool_capacity = Gauge("gateway_spool_capacity_bytes", "The spool's configured limit in bytes.",
                                     registry=registry, multiprocess_mode="livesum")
+        self.quarantined = Gauge(
+            "gateway_quarantined_records", "Records the broker refused for good, set aside from the spool "
+            "(gateway quarantine list); they hold spool bytes until retried.",
+            registry=registry, multiprocess_mode="livesum")
         self.duplicates = Counter(
             "gateway_duplicates", "Repeated deliveries answered from the dedupe store.",
             ["provider", "source"], registry=registry,

@@ -5,6 +5,11 @@ WAL is fsynced, so a spooled request survives SIGKILL and power loss.
 Concurrent appends are group-committed in one transaction by one writer
 thread, so spooling under load costs one fsync per batch, not per request.
 
+The byte limit is exact under concurrency: an append reserves its bytes
+before it waits for the fsync, so what is stored, being written and set
+aside in the quarantine (records the broker refused for good, kept in the
+same database) never adds up to more than ``max_bytes``.
+
 Each worker process owns one slot (``spool-<n>.db``, held by an ``flock`` on
 ``spool-<n>.lock`` for the life of the process) and, at start, adopts the
 batches of any slot no live process holds: a crashed or retired worker's
@@ -18,7 +23,7 @@ import fcntl
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -26,6 +31,8 @@ from typing import Any, TypeVar
 import msgspec
 
 from gateway.outbound import OutboundRecord
+from gateway.storage import quarantine
+from gateway.storage.quarantine import QuarantinedRecord
 
 __all__ = ["Spool", "SpoolFullError", "SpooledBatch"]
 
@@ -48,6 +55,7 @@ def _connect(path: Path) -> sqlite3.Connection:
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=FULL")
     db.execute(_SCHEMA)
+    quarantine.create_table(db)
     return db
 
 
@@ -85,6 +93,7 @@ class SpooledBatch(msgspec.Struct, frozen=True):
     seq: int
     records: list[OutboundRecord]
     size: int
+    spooled_at: float = 0.0
 
 
 class Spool:
@@ -98,11 +107,14 @@ class Spool:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spool")
         self._db: sqlite3.Connection | None = None
         self._pending: list[tuple[bytes, asyncio.Future[int]]] = []
-        self._pending_bytes = 0
+        # Bytes of appends accepted and not yet committed: waiting for the writer, or being written.
+        self._reserved = 0
         self._wake = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
         self.records = 0
         self.bytes = 0
+        self.quarantined = 0
+        self.quarantined_bytes = 0
         self._refused = False
 
     async def open(self) -> None:
@@ -121,6 +133,7 @@ class Spool:
                 self._adopt(orphan)
         count, size = db.execute("SELECT count(*), coalesce(sum(size), 0) FROM spool").fetchone()
         self.records, self.bytes = count, size
+        self.quarantined, self.quarantined_bytes = quarantine.totals(db)
 
     def _adopt(self, orphan: Path) -> None:
         """Move the batches of a slot nobody holds into ours, oldest first, then delete it."""
@@ -131,10 +144,11 @@ class Spool:
         try:
             source = _connect(orphan)
             rows = source.execute("SELECT spooled_at, size, records FROM spool ORDER BY seq").fetchall()
-            source.close()
             with self._db:
                 self._db.execute("BEGIN IMMEDIATE")
                 self._db.executemany("INSERT INTO spool (spooled_at, size, records) VALUES (?, ?, ?)", rows)
+                quarantine.copy_entries(source, self._db)
+            source.close()
             for leftover in (orphan, Path(f"{orphan}-wal"), Path(f"{orphan}-shm")):
                 leftover.unlink(missing_ok=True)
         finally:
@@ -165,9 +179,14 @@ class Spool:
         return self.records == 0 and not self._pending
 
     @property
+    def held_bytes(self) -> int:
+        """What counts against ``max_bytes``: stored, being written, and quarantined."""
+        return self.bytes + self._reserved + self.quarantined_bytes
+
+    @property
     def is_full(self) -> bool:
         """True at the limit, and from a refused append until something is drained."""
-        return self._refused or self.bytes + self._pending_bytes >= self.max_bytes
+        return self._refused or self.held_bytes >= self.max_bytes
 
     async def append(self, records: Sequence[OutboundRecord]) -> tuple[int, int]:
         """Store one request's records durably; returns their (seq, size) once fsynced.
@@ -175,12 +194,12 @@ class Spool:
         Raises SpoolFullError when the limit or the disk leaves no room.
         """
         blob = _CODEC_ENCODER.encode(list(records))
-        if self.bytes + self._pending_bytes + len(blob) > self.max_bytes:
+        if self.held_bytes + len(blob) > self.max_bytes:
             self._refused = True
-            raise SpoolFullError(f"the spool holds {self.bytes} of its {self.max_bytes} bytes")
+            raise SpoolFullError(f"the spool holds {self.held_bytes} of its {self.max_bytes} bytes")
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self._pending.append((blob, future))
-        self._pending_bytes += len(blob)
+        self._reserved += len(blob)
         self._wake.set()
         return await future, len(blob)
 
@@ -191,12 +210,14 @@ class Spool:
             await self._flush()
 
     async def _flush(self) -> None:
-        batch, self._pending, self._pending_bytes = self._pending, [], 0
+        batch, self._pending = self._pending, []
         if not batch:
             return
+        size = sum(len(blob) for blob, _ in batch)
         try:
             seqs = await self._run(self._insert, [blob for blob, _ in batch])
         except sqlite3.Error as exc:
+            self._reserved -= size
             self._refused = True
             error = SpoolFullError(f"the spool could not write to disk: {exc}")
             for _, future in batch:
@@ -204,7 +225,8 @@ class Spool:
                     future.set_exception(error)
             return
         self.records += len(batch)
-        self.bytes += sum(len(blob) for blob, _ in batch)
+        self.bytes += size
+        self._reserved -= size
         for (_, future), seq in zip(batch, seqs, strict=True):
             if not future.done():
                 future.set_result(seq)
@@ -220,28 +242,58 @@ class Spool:
     async def oldest(self, limit: int) -> list[SpooledBatch]:
         """Up to ``limit`` batches, oldest first."""
         rows = await self._run(self._select, limit)
-        return [SpooledBatch(seq, _CODEC_DECODER.decode(blob), size) for seq, size, blob in rows]
+        return [SpooledBatch(seq, _CODEC_DECODER.decode(blob), size, at) for seq, size, blob, at in rows]
 
-    def _select(self, limit: int) -> list[tuple[int, int, bytes]]:
+    def _select(self, limit: int) -> list[tuple[int, int, bytes, float]]:
         assert self._db is not None
-        query = "SELECT seq, size, records FROM spool ORDER BY seq LIMIT ?"
+        query = "SELECT seq, size, records, spooled_at FROM spool ORDER BY seq LIMIT ?"
         return list(self._db.execute(query, (limit,)).fetchall())
 
-    async def remove(self, batches: Sequence[SpooledBatch]) -> None:
-        """Forget batches the broker has acknowledged; batches already gone are not counted twice."""
+    async def remove(
+        self, batches: Sequence[SpooledBatch], quarantined: Mapping[int, Sequence[QuarantinedRecord]] | None = None
+    ) -> None:
+        """Forget batches the broker has taken; batches already gone are not counted twice.
+
+        ``quarantined`` (by batch seq) are records of those batches the broker
+        refused for good: they move into the quarantine in the same transaction.
+        SpoolFullError when the disk refuses the write (nothing changed then).
+        """
         if not batches:
             return
-        deleted = await self._run(self._delete, [batch.seq for batch in batches])
+        moving = quarantined or {}
+        try:
+            deleted, kept = await self._run(self._delete, [batch.seq for batch in batches], moving)
+        except sqlite3.Error as exc:
+            raise SpoolFullError(f"the spool could not write to disk: {exc}") from None
         self.records -= len(deleted)
         self.bytes -= sum(batch.size for batch in batches if batch.seq in deleted)
+        self.quarantined += len(kept)
+        self.quarantined_bytes += sum(entry.size for entry in kept)
         if deleted:
             self._refused = False
 
-    def _delete(self, seqs: list[int]) -> set[int]:
+    def _delete(
+        self, seqs: list[int], moving: Mapping[int, Sequence[QuarantinedRecord]]
+    ) -> tuple[set[int], list[QuarantinedRecord]]:
         assert self._db is not None
         with self._db:
             self._db.execute("BEGIN IMMEDIATE")
-            return {seq for seq in seqs if self._db.execute("DELETE FROM spool WHERE seq = ?", (seq,)).rowcount}
+            deleted = {seq for seq in seqs if self._db.execute("DELETE FROM spool WHERE seq = ?", (seq,)).rowcount}
+            kept = [entry for seq in seqs if seq in deleted for entry in moving.get(seq, ())]
+            quarantine.insert_entries(self._db, kept)
+        return deleted, kept
+
+    async def recount_quarantine(self) -> None:
+        """Count the quarantine again (``gateway quarantine retry`` deletes entries from another process).
+
+        A database busy beyond SQLite's timeout keeps the last counts (higher, never lower, than the truth).
+        """
+        if self._db is None:
+            return
+        try:
+            self.quarantined, self.quarantined_bytes = await self._run(quarantine.totals, self._db)
+        except sqlite3.Error:
+            return
 
     async def _run(self, function: Callable[..., R], *args: Any) -> R:
         """Run blocking SQLite work on the spool's one thread."""

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.base import AdapterError, Mapped, SignatureError, SourceContext, VerifiedRequest
+from adapters.base import AdapterError, Mapped, SchemeSettings, SignatureError, SourceContext, VerifiedRequest
 from adapters.oncehub import ADAPTER, OncehubSignature, map_request
 from tests.adapters.golden import RECEIVED_AT, GoldenCase, actual_output, golden_cases
 
@@ -81,7 +81,7 @@ def _header(body: bytes, secret: bytes = SECRET, timestamp: int = int(NOW)) -> d
 
 
 def _verify(headers: dict[str, str], body: bytes = SEED, secrets: tuple[bytes, ...] = (SECRET,)) -> None:
-    OncehubSignature(secrets, 300).verify(body, headers, NOW)
+    OncehubSignature(SchemeSettings(secrets=tuple(secrets), tolerance_s=300)).verify(body, headers, NOW)
 
 
 def _reason(headers: dict[str, str], body: bytes = SEED, secrets: tuple[bytes, ...] = (SECRET,)) -> str:

@@ -21,8 +21,9 @@ VENDORS = set(ADAPTERS)
 
 def _dev_source(name: str, adapter: Adapter) -> SourceSettings:
     kind = "secret" if adapter.default_auth == "hmac" else "token"
+    url = f"http://127.0.0.1:8080/webhooks/{name}" if adapter.needs_notification_url else None
     return SourceSettings(id=name, provider=name, auth=adapter.default_auth, secret=f"dev-{name}-{kind}",
-                          timezone=TEST_TIMEZONE if adapter.needs_timezone else None)
+                          timezone=TEST_TIMEZONE if adapter.needs_timezone else None, notification_url=url)
 
 
 def test_a_registered_vendor_is_in_the_golden_http_and_fuzz_suites() -> None:

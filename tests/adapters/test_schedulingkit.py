@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.base import AdapterError, Mapped, SignatureError, SourceContext, VerifiedRequest
+from adapters.base import AdapterError, Mapped, SchemeSettings, SignatureError, SourceContext, VerifiedRequest
 from adapters.schedulingkit import ADAPTER, SchedulingKitSignature, map_request
 from tests.adapters.golden import RECEIVED_AT, GoldenCase, actual_output, golden_cases, verified_request
 from tests.conftest import SEEDS
@@ -86,11 +86,12 @@ def test_without_a_source_zone_start_is_unknown_and_said_so() -> None:
     ]
 
 
-def test_delivery_id_header_is_the_delivery_key() -> None:
-    """X-Webhook-Delivery-Id becomes the delivery key; without it the gateway hashes the body."""
+def test_unsigned_delivery_id_header_is_no_delivery_key() -> None:
+    """X-Webhook-Delivery-Id is not signed, so it keys nothing: the gateway hashes the body (the header is archived)."""
     body = _body("seed_booking_created")
-    assert map_request(_request(body, **{"x-webhook-delivery-id": "dlv_1"})).delivery_key == "dlv_1"
+    assert map_request(_request(body, **{"x-webhook-delivery-id": "dlv_1"})).delivery_key is None
     assert map_request(_request(body)).delivery_key is None
+    assert ADAPTER.delivery_id_header == "x-webhook-delivery-id"
 
 
 def test_test_ping_yields_no_event() -> None:
@@ -126,7 +127,8 @@ def _signed(body: bytes, secret: bytes = SECRET) -> str:
 
 
 def _verify(body: bytes, headers: dict[str, str], secrets: tuple[bytes, ...] = (SECRET,)) -> None:
-    SchedulingKitSignature(secrets, 300).verify(body, headers, 1_750_000_000.0)
+    scheme = SchedulingKitSignature(SchemeSettings(secrets=tuple(secrets), tolerance_s=300))
+    scheme.verify(body, headers, 1_750_000_000.0)
 
 
 def test_signature_valid_hex_base64_and_prefixed() -> None:
@@ -181,7 +183,8 @@ def test_signature_over_reencoded_json_fails() -> None:
 def test_signature_has_no_timestamp_to_go_stale() -> None:
     """With no signed timestamp, any ``now`` is fine for a valid signature."""
     body = _body("seed_booking_created")
-    SchedulingKitSignature((SECRET,), 300).verify(body, {"x-webhook-signature": _signed(body)}, 0.0)
+    scheme = SchedulingKitSignature(SchemeSettings(secrets=(SECRET,), tolerance_s=300))
+    scheme.verify(body, {"x-webhook-signature": _signed(body)}, 0.0)
 
 
 # Values near the edges of what the time and amount readers accept.

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.base import AdapterError, Mapped, SignatureError, SourceContext, VerifiedRequest
+from adapters.base import AdapterError, Mapped, SchemeSettings, SignatureError, SourceContext, VerifiedRequest
 from adapters.timekit import SIGNATURE_HEADER, TimekitSignature, map_request
 from tests.adapters.golden import RECEIVED_AT, actual_output, golden_cases
 
@@ -113,7 +113,7 @@ def _sign(body: bytes, secret: bytes = SECRET) -> str:
 
 
 def _verify(headers: dict[str, str], body: bytes = SEED, secrets: tuple[bytes, ...] = (SECRET,)) -> None:
-    TimekitSignature(secrets, 300).verify(body, headers, NOW)
+    TimekitSignature(SchemeSettings(secrets=tuple(secrets), tolerance_s=300)).verify(body, headers, NOW)
 
 
 def test_signature_over_raw_body_is_accepted() -> None:

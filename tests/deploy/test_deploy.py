@@ -221,6 +221,7 @@ def test_example_config_serves_every_registered_vendor(config: Config) -> None:
         kind = "SECRET" if adapter.default_auth == "hmac" else "TOKEN"
         assert (source.id, source.auth, source.secret_env) == (vendor, adapter.default_auth, f"{vendor.upper()}_{kind}")
         assert (source.timezone is not None) == adapter.needs_timezone, vendor
+        assert (source.notification_url is not None) == adapter.needs_notification_url, vendor
 
 
 def test_health_routes_exist(app: Starlette) -> None:
@@ -509,10 +510,10 @@ def test_alerts_are_complete() -> None:
 
 
 def test_alerts_cover_the_failure_modes() -> None:
-    """There are alerts on 503s, dead letters, p99 latency, broker down and the spool filling."""
+    """There are alerts on 503s, dead letters, p99 latency, broker down, the spool filling and quarantined records."""
     exprs = " ".join(rule["expr"] for rule in _alert_rules())
     for needle in ("broker-unavailable", "gateway_dead_letters_total", "histogram_quantile(0.99",
-                   "gateway_broker_up == 0", "gateway_spool_capacity_bytes"):
+                   "gateway_broker_up == 0", "gateway_spool_capacity_bytes", "gateway_quarantined_records"):
         assert needle in exprs, needle
 
 

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import re
+import tomllib
 from pathlib import Path
+from typing import get_args
 
+import msgspec
 import pytest
 
 from adapters import ADAPTERS
+from adapters.signatures import SOURCE_SCHEMES
 from gateway.commands.dev import bundled_dev_config
-from gateway.config import ConfigError, load_config, parse_config
+from gateway.config import AuthScheme, ConfigError, MappingSettings, load_config, parse_config
 
 GOOD = """
 [server]
@@ -63,9 +68,13 @@ def test_bundled_dev_config_is_valid() -> None:
         (('secret_env = "PICKTIME_SECRET"', 'secret_env = "NOT_SET_ANYWHERE"'), "NOT_SET_ANYWHERE is not set"),
         (('secret_env = "PICKTIME_SECRET"', ''), "needs secret, secrets or secret_env"),
         (('auth = "token"', 'auth = "basic"'), "'user:password'"),
+        (('auth = "token"', 'auth = "standard-webhooks"'), "auth = 'standard-webhooks': a Standard Webhooks secret "
+                                                          "starts with 'whsec_'"),
         (("[[sources]]", "[[sources]]\nid = 'picktime'\nprovider = 'picktime'\nsecret = 'x'\n[[sources]]"),
          "duplicate source id"),
         (("[kafka]", "[kafka]\nack_timeout_ms = 0"), "ack_timeout_ms must be positive"),
+        (("[kafka]", "[kafka]\nmax_record_bytes = 0"), "max_record_bytes must be positive"),
+        (("[kafka]", "[kafka]\nmax_record_bytes = 65536"), "max_batch_bytes must not exceed kafka.max_record_bytes"),
     ],
 )
 def test_wrong_keys_and_values_say_where(edit: tuple[str, str], message: str) -> None:
@@ -75,10 +84,60 @@ def test_wrong_keys_and_values_say_where(edit: tuple[str, str], message: str) ->
     assert message in str(caught.value)
 
 
+@pytest.mark.parametrize("provider", sorted(ADAPTERS))
+def test_any_source_may_choose_standard_webhooks(provider: str) -> None:
+    """``auth = "standard-webhooks"`` is open to every vendor's source, with a ``whsec_`` secret."""
+    text = GOOD.replace('provider = "picktime"', f'provider = "{provider}"').replace(
+        'auth = "token"', 'auth = "standard-webhooks"')
+    config = parse_config(text, "test.toml", {"PICKTIME_SECRET": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"})
+    assert config.sources[0].auth == "standard-webhooks"
+
+
+def test_every_source_scheme_is_a_configurable_auth() -> None:
+    """The schemes any source may choose are all spelled in the config's ``auth`` Literal."""
+    assert set(SOURCE_SCHEMES) <= set(get_args(AuthScheme))
+
+
 def test_unreadable_file_is_a_config_error(tmp_path: Path) -> None:
     """A missing file is reported as such, not as a traceback."""
     with pytest.raises(ConfigError, match="cannot read the file"):
         load_config(tmp_path / "absent.toml")
+
+
+@pytest.mark.parametrize(("mapping", "message"), [
+    ("max_repairs = -1", "mapping.max_repairs must not be negative - at $.mapping.max_repairs"),
+    ("listed_repairs = -1", "mapping.listed_repairs must not be negative"),
+    ("thread_above_bytes = -1", "mapping.thread_above_bytes must not be negative"),
+    ("threads = 0", "mapping.threads must be positive - at $.mapping.threads"),
+    ("max_events = -1", "mapping.max_events must not be negative"),
+])
+def test_mapping_limits_are_checked(mapping: str, message: str) -> None:
+    """The repair budget, its listing, the size that leaves the loop and the thread count are refused when absurd."""
+    with pytest.raises(ConfigError) as caught:
+        _parse(GOOD.replace("[spool]", f"[mapping]\n{mapping}\n[spool]", 1))
+    assert message in str(caught.value)
+
+
+def test_mapping_limits_have_safe_defaults_and_can_be_set() -> None:
+    """Unset: 1000 repairs a body, 20 listed, 1000 events a request, bodies over 16 KiB on 2 threads; each can be set."""
+    config = parse_config(GOOD, "test.toml", {"PICKTIME_SECRET": "s"})
+    assert (config.mapping.max_repairs, config.mapping.listed_repairs) == (1000, 20)
+    assert (config.mapping.thread_above_bytes, config.mapping.threads) == (16_384, 2)
+    assert config.mapping.max_events == 1000
+    text = GOOD.replace("[spool]", "[mapping]\nmax_repairs = 0\nthread_above_bytes = 0\n[spool]", 1)
+    assert parse_config(text, "test.toml", {"PICKTIME_SECRET": "s"}).mapping.max_repairs == 0
+
+
+def test_the_readme_documents_every_mapping_setting_with_its_default() -> None:
+    """The README's configuration block shows [mapping] with the defaults, and its Security table names each setting."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    block = re.search(r"^```toml\n(.*?)^```", readme, flags=re.M | re.S)
+    assert block is not None
+    shown = msgspec.convert(tomllib.loads(block.group(1))["mapping"], MappingSettings)
+    assert shown == MappingSettings()
+    security = readme.split("\n## Security\n", 1)[1].split("\n## ", 1)[0]
+    for name in MappingSettings.__struct_fields__:
+        assert f"`mapping.{name}` |" in security, name
 
 
 EDGE_LIMITS = ["max_header_count", "max_header_bytes", "header_timeout_s", "body_timeout_s", "keep_alive_timeout_s",

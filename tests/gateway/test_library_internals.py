@@ -209,6 +209,19 @@ async def test_aiokafka_producer_exposes_its_client_and_error_classes(broker: Em
              "retriable and permanent failures are told apart by it")
 
 
+def test_aiokafka_error_flags_the_relay_branches_on() -> None:
+    """A record refused for its size is permanent (set aside); timeouts and lost connections are retried in order."""
+    from aiokafka.errors import MessageSizeTooLargeError, RequestTimedOutError
+
+    _require(issubclass(MessageSizeTooLargeError, BrokerResponseError) and not MessageSizeTooLargeError.retriable,
+             "aiokafka.errors.MessageSizeTooLargeError (a BrokerResponseError, retriable False)",
+             "gateway/kafka/refusals.py (is_permanent), gateway/kafka/publisher.py",
+             "the relay would retry a record the broker refuses for good forever, holding the spool")
+    _require(RequestTimedOutError.retriable and KafkaConnectionError.retriable,
+             "aiokafka.errors.RequestTimedOutError / KafkaConnectionError .retriable", "gateway/kafka/refusals.py",
+             "records of a broker that is only slow or away would be quarantined instead of retried in order")
+
+
 async def test_producer_metadata_learns_partitions_and_topics(broker: EmbeddedBroker) -> None:
     """Through those internals, ProducerMetadata reports a topic's partitions and the broker's topics."""
     topics = TopicSettings(canonical="internals.c", raw="internals.r", dead_letter="internals.d", partitions=2)

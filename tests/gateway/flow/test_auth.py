@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 
 import pytest
 
+from adapters.base import SchemeSettings
 from adapters.oncehub import OncehubSignature
+from adapters.signatures import StandardWebhooks
 from gateway.errors import AuthenticationError
 from gateway.flow.auth import Authenticator, BasicAuth, NoAuth, SignatureAuth, TokenAuth
 
@@ -20,7 +23,8 @@ def _basic(credentials: str) -> dict[str, str]:
 
 
 def _signed(secret: bytes, body: bytes = BODY, now: float = NOW) -> dict[str, str]:
-    return {name.lower(): value for name, value in OncehubSignature([secret], 300).sign(body, now).items()}
+    scheme = OncehubSignature(SchemeSettings(secrets=(secret,), tolerance_s=300))
+    return {name.lower(): value for name, value in scheme.sign(body, now).items()}
 
 
 @pytest.mark.parametrize(
@@ -87,7 +91,7 @@ def test_basic_auth_challenge_names_the_scheme() -> None:
 @pytest.mark.parametrize("secret", [b"current", b"previous"], ids=["current", "rotated-secret"])
 def test_signature_auth_accepts_a_body_signed_with_any_secret(secret: bytes) -> None:
     """A body signed with the current or the previous secret passes, and nothing is checked before the body."""
-    auth = SignatureAuth(OncehubSignature([b"current", b"previous"], 300))
+    auth = SignatureAuth(OncehubSignature(SchemeSettings(secrets=(b"current", b"previous"), tolerance_s=300)))
     auth.before_body({}, NO_QUERY)
     auth.after_body(BODY, _signed(secret), NOW)
 
@@ -105,13 +109,49 @@ def test_signature_auth_refuses_a_missing_wrong_or_stale_signature(
     body: bytes, headers: dict[str, str], detail: str
 ) -> None:
     """The scheme's SignatureError becomes a 401 that keeps its reason."""
-    auth = SignatureAuth(OncehubSignature([b"current", b"previous"], 300))
+    auth = SignatureAuth(OncehubSignature(SchemeSettings(secrets=(b"current", b"previous"), tolerance_s=300)))
     with pytest.raises(AuthenticationError, match=f"signature rejected: .*{detail}"):
         auth.after_body(body, headers, NOW)
 
 
-@pytest.mark.parametrize("auth", [NoAuth(), Authenticator()], ids=["no-auth", "base"])
-def test_no_auth_accepts_everything(auth: Authenticator) -> None:
-    """NoAuth checks nothing before or after the body."""
-    auth.before_body({}, NO_QUERY)
-    auth.after_body(BODY, {}, NOW)
+def test_no_auth_accepts_everything() -> None:
+    """NoAuth checks nothing before or after the body, and says so in its own methods."""
+    NoAuth().before_body({}, NO_QUERY)
+    NoAuth().after_body(BODY, {}, NOW)
+    assert "before_body" in vars(NoAuth) and "after_body" in vars(NoAuth)
+
+
+def test_the_base_authenticator_refuses_at_both_steps() -> None:
+    """The base fails closed: before and after the body, a 401 naming the class."""
+    with pytest.raises(AuthenticationError, match="Authenticator checks nothing before the body") as caught:
+        Authenticator().before_body({}, NO_QUERY)
+    assert caught.value.status_code == 401
+    with pytest.raises(AuthenticationError, match="Authenticator checks nothing after the body"):
+        Authenticator().after_body(BODY, {}, NOW)
+
+
+def test_a_subclass_that_misnames_a_check_fails_when_defined() -> None:
+    """A typo in a check's name is a TypeError at class definition, not an authenticator that accepts all."""
+    with pytest.raises(TypeError, match="Typo must state what it accepts in after_body"):
+        class Typo(Authenticator):
+            def before_body(self, headers: Mapping[str, str], query: Mapping[str, str]) -> None:
+                """Accepts."""
+
+            def after_bdy(self, body: bytes, headers: Mapping[str, str], now: float) -> None:
+                """Misnamed: would accept every body if the base did."""
+
+
+def test_every_authenticator_states_both_checks() -> None:
+    """Each concrete authenticator defines both checks itself (a subclass of one inherits them, which is fine)."""
+    for auth in (NoAuth, TokenAuth, BasicAuth, SignatureAuth):
+        assert {"before_body", "after_body"} <= set(vars(auth)), auth
+
+
+def test_only_a_scheme_that_signs_an_id_yields_one() -> None:
+    """signed_id is the scheme's signed header (Standard Webhooks' webhook-id); None for every other authenticator."""
+    headers = {"webhook-id": "msg_1", "x-webhook-delivery-id": "dlv_1"}
+    keyed = StandardWebhooks()(SchemeSettings(secrets=(b"whsec_" + base64.b64encode(b"k" * 24),)))
+    assert SignatureAuth(keyed).signed_id(headers) == "msg_1"
+    assert SignatureAuth(OncehubSignature(SchemeSettings(secrets=(b"k",)))).signed_id(headers) is None
+    for auth in (NoAuth(), TokenAuth(["t"]), BasicAuth(["u:p"])):
+        assert auth.signed_id(headers) is None
