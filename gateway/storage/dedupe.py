@@ -227,8 +227,10 @@ class DedupeStore:
             self._flusher = asyncio.get_running_loop().create_task(self._flush_soon(), name="dedupe-flush")
 
     async def _flush_soon(self) -> None:
-        await asyncio.sleep(self.flush_interval_s)
-        await self._flush()
+        """Write what was remembered, every interval, until nothing is left (entries of a write in progress included)."""
+        while self._unwritten:
+            await asyncio.sleep(self.flush_interval_s)
+            await self._flush()
 
     async def _flush(self) -> None:
         if not self._unwritten or self._writer is None:

@@ -180,6 +180,8 @@ async def test_local_a_confirmed_claim_is_let_go_only_once_the_other_worker_sees
             key = f"handover-{number}"
             assert (await holder.claim("src", key)).outcome == "first"
             await holder.confirm("src", key, 1)
+            deadline = time.monotonic() + 10
             while (state := await other.backend.try_claim("src", key))[0] == "pending":
-                await asyncio.sleep(0)
+                assert time.monotonic() < deadline, f"the claim of {key} was never let go"
+                await asyncio.sleep(0.001)
             assert state == ("seen", 1), (number, state)
