@@ -29,6 +29,7 @@ next lookup sees the entry.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import hashlib
 import secrets
 import sqlite3
@@ -116,19 +117,27 @@ class DedupeStore:
         """Delete the store in ``directory`` (not open anywhere): every delivery is new again. True if one existed."""
         database = Path(directory) / _FILE_NAME
         existed = database.exists()
-        for path in (database, database.with_name(_FILE_NAME + "-wal"), database.with_name(_FILE_NAME + "-shm")):
+        for suffix in ("", "-wal", "-shm", "-open"):
+            path = database.with_name(_FILE_NAME + suffix)
             path.unlink(missing_ok=True)
         return existed
 
     async def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._writer = _connect(self.path, cache_kib=8192)
-        self._writer.executescript(_SCHEMA)
-        if self._writer.execute("SELECT 1 FROM sqlite_master WHERE name = 'seen_v2'").fetchone():
-            self._writer.executescript(f"BEGIN; {_MIGRATE_V2} COMMIT;")
-        self._reader = _connect(self.path, cache_kib=2048)
+        # Workers starting together take turns: switching a new file to WAL is refused ("database is
+        # locked", no busy wait) while another connection is doing the same.
+        await asyncio.get_running_loop().run_in_executor(self._executor, self._open_connections)
         self._loading = asyncio.get_running_loop().run_in_executor(None, self._load, time.time() - self.window_s)
         self._loading.add_done_callback(self._loaded)
+
+    def _open_connections(self) -> None:
+        with open(self.path.with_name(_FILE_NAME + "-open"), "a") as turn:
+            fcntl.flock(turn, fcntl.LOCK_EX)
+            self._writer = _connect(self.path, cache_kib=8192)
+            self._writer.executescript(_SCHEMA)
+            if self._writer.execute("SELECT 1 FROM sqlite_master WHERE name = 'seen_v2'").fetchone():
+                self._writer.executescript(f"BEGIN; {_MIGRATE_V2} COMMIT;")
+            self._reader = _connect(self.path, cache_kib=2048)
 
     def _load(self, cutoff: float) -> tuple[DigestSet, int]:
         """On a thread: the window's rows as a filter, and the last id they include."""
