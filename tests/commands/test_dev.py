@@ -16,6 +16,7 @@ import msgspec
 import pytest
 
 from gateway.kafka.broker import free_port
+from tests import logcapture
 from tests.commands import PICKTIME, run_gateway
 from tests.conftest import ROOT, TOPICS, wait_answering
 from tests.kafka import Record, read_until
@@ -43,6 +44,7 @@ class DevGateway:
 
     def __init__(self, workdir: Path, config: Path, port: int) -> None:
         self.output_path = workdir / f"dev-{time.monotonic_ns()}.log"
+        logcapture.watch(self.output_path, with_stderr=True)
         with open(self.output_path, "wb") as output:
             self.process = subprocess.Popen([sys.executable, "-m", "gateway", "dev", "--config", str(config)],
                                             cwd=workdir, stdout=output, stderr=subprocess.STDOUT,
