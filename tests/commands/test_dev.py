@@ -115,6 +115,8 @@ def test_a_second_dev_names_the_taken_port(config_file: tuple[Path, int, int], t
         assert f"port {server_port} on 127.0.0.1 is taken" in second.stderr
         assert "server.port" in second.stderr
         assert "producer connected" not in second.stdout + second.stderr
+        [logged] = second.stdout.splitlines()
+        assert logcapture.line_problem(logged) is None and '"event":"configuration error"' in logged
         assert dev.post_sample().status_code == 202, "the first one still serves"
     finally:
         assert dev.interrupt() == 0, "Ctrl-C stops it cleanly"

@@ -16,6 +16,7 @@ from gateway.ops.log_lines import LINES, LOG_CONTRACT_VERSION, DeadLetterReason,
 from gateway.ops.log_schema import LOG_SCHEMA_ID, SCHEMA_PATH, render
 from gateway.ops.logging import configure_logging
 from tests import logcapture
+from tests.commands import run_gateway
 from tests.conftest import ROOT, GatewayProcess
 
 READY = {"event": "ready to receive", "host": "127.0.0.1", "port": 8080, "spool": "/var/spool", "level": "info",
@@ -27,6 +28,12 @@ def test_the_committed_schema_is_generated_from_the_structs() -> None:
     assert SCHEMA_PATH.read_bytes() == render(), "run: python -m gateway.ops.log_schema"
     assert logcapture.SCHEMA["$id"] == LOG_SCHEMA_ID
     assert set(logcapture.SCHEMA["discriminator"]["mapping"]) == {declared_event(line) for line in LINES}
+
+
+def test_gateway_schema_prints_it() -> None:
+    result = run_gateway("schema", "--log-lines")
+    assert result.returncode == 0 and result.stdout.encode() == render()
+    assert run_gateway("schema", "--log-lines", "--asyncapi").returncode == 2
 
 
 def declared_event(line: type) -> str:
