@@ -9,6 +9,7 @@ the request's log line (``trace_id``, ``span_id``) is its record.
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Iterable
 
 import msgspec
@@ -17,11 +18,10 @@ __all__ = ["TRACEPARENT", "Trace", "request_trace"]
 
 TRACEPARENT = "traceparent"
 _HEADER = b"traceparent"
-_HEX = frozenset("0123456789abcdef")
+_TRACEPARENT = re.compile(r"([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?", re.DOTALL)
 _ZERO_TRACE = "0" * 32
 _ZERO_SPAN = "0" * 16
 _SAMPLED = "01"
-_VERSION_00_LENGTH = 55  # 2 + 1 + 32 + 1 + 16 + 1 + 2
 
 
 class Trace(msgspec.Struct, frozen=True):
@@ -51,27 +51,18 @@ def _new_trace() -> Trace:
     return Trace(f"{trace:032x}", _new_span_id(), _SAMPLED)
 
 
-def _is_hex(text: str) -> bool:
-    return all(char in _HEX for char in text)
-
-
 def _parsed(value: str) -> tuple[str, str] | None:
     """The trace id and flags of a valid ``traceparent`` (W3C Trace Context level 1), or None.
 
     Version 00 is exactly 55 characters; a later version (not ff) may carry
-    more after a dash, which is ignored. Ids are lowercase hex, never all zeros.
+    more after a dash, which is ignored, and only its sampled flag is kept.
+    Ids are lowercase hex, never all zeros.
     """
-    value = value.strip(" \t")
-    if len(value) < _VERSION_00_LENGTH:
+    match = _TRACEPARENT.fullmatch(value.strip(" \t"))
+    if match is None:
         return None
-    version, trace_id, parent_id, flags = value[0:2], value[3:35], value[36:52], value[53:55]
-    if value[2] != "-" or value[35] != "-" or value[52] != "-" or not _is_hex(version + trace_id + parent_id + flags):
-        return None
-    if version == "ff" or (version == "00" and len(value) != _VERSION_00_LENGTH):
-        return None
-    if len(value) > _VERSION_00_LENGTH and value[_VERSION_00_LENGTH] != "-":
-        return None
-    if trace_id == _ZERO_TRACE or parent_id == _ZERO_SPAN:
+    version, trace_id, parent_id, flags, rest = match.groups()
+    if version == "ff" or (version == "00" and rest) or trace_id == _ZERO_TRACE or parent_id == _ZERO_SPAN:
         return None
     return trace_id, flags if version == "00" else f"{int(flags, 16) & 1:02x}"
 
