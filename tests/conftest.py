@@ -63,7 +63,12 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _capture_in_process_lines() -> None:
-    """Every line the one writer renders in this process is kept for the log contract's check."""
+    """Every line the one writer renders in this process is kept for the log contract's check.
+
+    Logging is configured as the gateway configures it, so a line logged by code a test runs in-process
+    goes through that writer even when no app was built.
+    """
+    gateway_logging.configure_logging()
     writer = gateway_logging._line
 
     def recording(line: Any, level: str) -> bytes:
