@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from adapters import appointlet, canonical, oncehub, picktime, schedulingkit, square, timekit, zoom
+from adapters import appointlet, calcom, calendly, canonical, oncehub, picktime, schedulingkit, square, timekit, zoom
 from adapters.base import Adapter
 
 __all__ = ["ADAPTERS"]
 
-_MODULES = (picktime, timekit, oncehub, schedulingkit, appointlet, square, zoom, canonical)
+_MODULES = (picktime, timekit, oncehub, schedulingkit, appointlet, square, zoom, canonical, calendly, calcom)
 
 
 def _register() -> MappingProxyType[str, Adapter]:

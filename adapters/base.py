@@ -173,6 +173,14 @@ class Adapter:
     """Answers requests whose 200 body the vendor computes from (a challenge); the request is archived as usual."""
     needs_notification_url: bool = False
     """The vendor signs the URL it posts to, so its ``hmac`` sources set ``notification_url`` (a config check)."""
+    display_name: str | None = None
+    """How the vendor spells itself where people read it (the README's rows and headings), when not ``name``
+    in another case: ``Cal.com`` for ``calcom``."""
+
+    @property
+    def spelled(self) -> str:
+        """The vendor's name as people read it, lower-cased: ``display_name`` or ``name``."""
+        return (self.display_name or self.name).lower()
 
     @property
     def default_auth(self) -> Literal["hmac", "token"]:

@@ -39,7 +39,15 @@ class _Section(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
 class ServerSettings(_Section, frozen=True):
     host: str = "127.0.0.1"
     port: int = 8080
-    max_body_bytes: int = 1_048_576
+    # Below kafka.max_record_bytes by the headers' room, so a body at the limit still fits in its raw record.
+    max_body_bytes: int = 983_040
+    # The HTTP edge against hostile clients (README, "Security"); per worker process.
+    max_header_count: int = 100
+    max_header_bytes: int = 65_536
+    header_timeout_s: float = 10.0
+    body_timeout_s: float = 30.0
+    keep_alive_timeout_s: float = 5.0
+    max_connections: int = 1000
 
 
 class KafkaSettings(_Section, frozen=True):
@@ -147,16 +155,27 @@ def parse_config(data: bytes | str, where: str, env: Mapping[str, str]) -> Confi
     return config
 
 
+_EDGE_LIMITS = ("max_header_count", "max_header_bytes", "header_timeout_s", "body_timeout_s", "keep_alive_timeout_s",
+                "max_connections")
+
+
 def _check(config: Config, where: str, env: Mapping[str, str]) -> None:
     if not 0 < config.server.port < 65536:
         raise ConfigError(where, f"server.port {config.server.port} is not a TCP port - at $.server.port")
     if config.server.max_body_bytes <= 0:
         raise ConfigError(where, "server.max_body_bytes must be positive - at $.server.max_body_bytes")
+    for setting in _EDGE_LIMITS:
+        if getattr(config.server, setting) <= 0:
+            raise ConfigError(where, f"server.{setting} must be positive - at $.server.{setting}")
     for name, value in (("kafka.ack_timeout_ms", config.kafka.ack_timeout_ms),
                         ("spool.max_bytes", config.spool.max_bytes), ("dedupe.window_s", config.dedupe.window_s),
                         ("kafka.max_record_bytes", config.kafka.max_record_bytes)):
         if value <= 0:
             raise ConfigError(where, f"{name} must be positive - at $.{name}")
+    if config.server.max_body_bytes >= config.kafka.max_record_bytes:
+        raise ConfigError(where, "server.max_body_bytes must be below kafka.max_record_bytes (a body's raw record "
+                                 "holds the body and its headers, and Kafka refuses a larger record for good) "
+                                 "- at $.server.max_body_bytes")
     if config.kafka.max_batch_bytes > config.kafka.max_record_bytes:
         raise ConfigError(where, "kafka.max_batch_bytes must not exceed kafka.max_record_bytes (the broker refuses "
                                  "larger batches) - at $.kafka.max_batch_bytes")

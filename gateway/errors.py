@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from adapters.base import ErrorReason
 from gateway.types import Problem
@@ -12,9 +12,12 @@ __all__ = [
     "AuthenticationError",
     "BodyTooLargeError",
     "GatewayError",
+    "HeadersTooLargeError",
     "NoRoomError",
     "PayloadError",
     "RecordTooLargeError",
+    "RequestTimeoutError",
+    "TooManyConnectionsError",
     "UnknownSourceError",
 ]
 
@@ -115,3 +118,54 @@ class NoRoomError(GatewayError):
 
     def __init__(self, detail: str, *, retry_after_s: int) -> None:
         super().__init__(detail, headers={"Retry-After": str(retry_after_s)})
+
+
+class HeadersTooLargeError(GatewayError):
+    """The request line and headers pass ``server.max_header_bytes``, or the headers ``server.max_header_count``."""
+
+    status_code = 431
+    problem = "headers-too-large"
+    title = "Request header fields too large"
+
+    def __init__(self, limit: Literal["count", "bytes"], value: int) -> None:
+        if limit == "count":
+            super().__init__(f"the request has more than {value} headers")
+        else:
+            super().__init__(f"the request line and headers exceed {value} bytes")
+        self.setting = f"max_header_{limit}"
+        self.limit = value
+
+    def extensions(self) -> dict[str, object]:
+        return {self.setting: self.limit}
+
+
+class RequestTimeoutError(GatewayError):
+    """The request's headers or body did not arrive in time: answered, then the connection is closed."""
+
+    status_code = 408
+    problem = "request-timeout"
+    title = "Request not received in time"
+
+    def __init__(self, part: Literal["headers", "body"], seconds: float) -> None:
+        super().__init__(f"the request {part} did not arrive within {seconds:g} s", headers={"Connection": "close"})
+        self.setting = f"{'header' if part == 'headers' else 'body'}_timeout_s"
+        self.seconds = seconds
+
+    def extensions(self) -> dict[str, object]:
+        return {self.setting: self.seconds}
+
+
+class TooManyConnectionsError(GatewayError):
+    """The worker holds ``server.max_connections`` connections: a new one is answered 503 and closed."""
+
+    status_code = 503
+    problem = "too-many-connections"
+    title = "Too many connections"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the gateway holds its limit of {limit} connections; retry later",
+                         headers={"Retry-After": "1"})
+        self.limit = limit
+
+    def extensions(self) -> dict[str, object]:
+        return {"max_connections": self.limit}

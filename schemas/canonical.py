@@ -20,6 +20,11 @@ Where that contract is silent, the choices made here are:
 - ``custom_fields[].value`` is a string, a list of strings or ``null``.
 - ``cancellation.by`` is ``"customer"``, ``"owner"`` or the vendor's own
   word for who cancelled, as sent.
+- ``rescheduled_from`` and ``rescheduled_to`` (optional, null when the vendor
+  does not say) link the two bookings of a reschedule by canonical id: the new
+  booking names the one it replaced; a ``booking.cancelled`` whose
+  ``rescheduled_to`` is set is the first half of a reschedule (the old booking
+  given up for the new one), not a plain cancellation.
 - The envelope is as strict as CloudEvents 1.0: its required attributes have
   no defaults, its strings are non-empty, ``source`` is a URI reference,
   ``dataschema`` a URI, ``time`` and ``receivedat`` RFC 3339 UTC. Decoding
@@ -195,7 +200,11 @@ class Booking(_Part, frozen=True, kw_only=True):
     custom_fields: list[CustomField] = []
     links: Links = Links()
     cancellation: Cancellation | None = None
-    rescheduled_from: str | None = None
+    rescheduled_from: Annotated[str | None, msgspec.Meta(
+        description="canonical id of the booking this one replaced (a reschedule's new booking)")] = None
+    rescheduled_to: Annotated[str | None, msgspec.Meta(
+        description="canonical id of the booking that replaced this one: set on the booking.cancelled that is "
+                    "the first half of a reschedule, so it is told apart from a plain cancellation")] = None
     created_at: str | None = None
     updated_at: str | None = None
 

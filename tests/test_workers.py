@@ -31,6 +31,9 @@ def test_two_workers_serve_and_report_together(broker: EmbeddedBroker, tmp_path:
             answers = [client.post(f"/webhooks/picktime?token={TOKEN}", content=unique_booking("workers", n),
                                    headers={"Connection": "close"}) for n in range(30)]
             assert {answer.status_code for answer in answers} == {202}
+            # The edge's limits reach every worker (uvicorn hands each the protocol factory).
+            many = {f"x-h{n}": "v" for n in range(150)}
+            assert client.post(f"/webhooks/picktime?token={TOKEN}", content=b"{}", headers=many).status_code == 431
             metrics = client.get("/metrics").text
         total = sum(float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines()
                     if line.startswith('gateway_requests_total{') and 'outcome="accepted"' in line)

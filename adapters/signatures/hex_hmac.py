@@ -17,18 +17,24 @@ class HexHmac(HmacScheme):
 
     ``prefix`` (``sha256=``) is dropped when sent, in any case; ``documented``
     is how the vendor documents its digest, as the malformed-header reason
-    names it. No timestamp is signed, so ``tolerance_s`` has nothing to bound.
+    names it; ``unsigned`` is what the vendor sends instead of a digest when
+    no secret is set (Cal.com's ``no-secret-provided``), refused with a reason
+    that says so. No timestamp is signed, so ``tolerance_s`` has nothing to bound.
     """
 
     name = "hex-hmac"
     header: str
     prefix: str | None = None
     documented: str = "hex"
+    unsigned: str | None = None
 
     def _read(self, headers: Mapping[str, str], now: float) -> tuple[str | None, list[bytes]]:
         sent = headers.get(self.header, "").strip()
         if not sent:
             raise SignatureError(f"missing {self.header} header")
+        if self.unsigned is not None and sent == self.unsigned:
+            raise SignatureError(f"{self.header} is {sent!r}: the webhook has no secret at the vendor; set one there, "
+                                 "or serve this source with auth = \"none\"")
         if self.prefix and sent[: len(self.prefix)].lower() == self.prefix:
             sent = sent[len(self.prefix):]
         digest = decode_digest(sent)

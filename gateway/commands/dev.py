@@ -108,7 +108,7 @@ def _run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, _exit_after_shutdown)
     config, notes = dev_settings(load_config(args.config) if args.config else bundled_dev_config())
     host, _, port = config.kafka.bootstrap_servers.rpartition(":")
-    if not port.isdigit():
+    if not (port.isascii() and port.isdigit()):
         raise ConfigError("kafka.bootstrap_servers", "dev mode needs one host:port on loopback")
     _check_ports_free(config, host, int(port))
     if DedupeStore.forget_all(config.spool.path):

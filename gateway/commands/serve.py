@@ -14,7 +14,7 @@ import uvicorn
 from gateway.commands import EXIT_OK, EXIT_USAGE, Command
 from gateway.config import Config, load_config
 from gateway.http.app import CONFIG_ENV, WORKERS_ENV, create_app
-from gateway.http.coalescing import CoalescingHttpProtocol
+from gateway.http.protocol import edge_protocol
 from gateway.ops.logging import configure_logging
 from gateway.ops.metrics import MULTIPROCESS_DIR_ENV
 
@@ -22,15 +22,21 @@ __all__ = ["COMMAND", "serve"]
 
 _GRACEFUL_SHUTDOWN_S = 10
 # The gateway logs its own request lines and never reads the client address, so no
-# access log and no X-Forwarded-* rewriting; one write per response (gateway.http.coalescing).
+# access log and no X-Forwarded-* rewriting; it serves no websockets.
 _SERVER_SETTINGS: dict[str, Any] = {
     "access_log": False,
     "log_level": "warning",
     "proxy_headers": False,
     "server_header": False,
-    "http": CoalescingHttpProtocol,
+    "ws": "none",
     "timeout_graceful_shutdown": _GRACEFUL_SHUTDOWN_S,
 }
+
+
+def _uvicorn_settings(config: Config) -> dict[str, Any]:
+    """uvicorn's settings: the edge's protocol (limits, timeouts, one write per response) and keep-alive timeout."""
+    server = config.server
+    return {**_SERVER_SETTINGS, "http": edge_protocol(server), "timeout_keep_alive": server.keep_alive_timeout_s}
 
 
 def _configure(parser: argparse.ArgumentParser) -> None:
@@ -42,7 +48,7 @@ def _configure(parser: argparse.ArgumentParser) -> None:
 def serve(config: Config) -> int:
     """Serve in this process until SIGTERM or SIGINT: stop accepting, finish in-flight requests, flush, close."""
     configure_logging(config.log.level)
-    uvicorn.run(create_app(config), host=config.server.host, port=config.server.port, **_SERVER_SETTINGS)
+    uvicorn.run(create_app(config), host=config.server.host, port=config.server.port, **_uvicorn_settings(config))
     return EXIT_OK
 
 
@@ -56,7 +62,7 @@ def serve_workers(config: Config, config_path: Path, workers: int) -> int:
     os.environ[WORKERS_ENV] = str(workers)
     configure_logging(config.log.level)
     uvicorn.run("gateway.http.app:app_from_environment", factory=True, workers=workers, host=config.server.host,
-                port=config.server.port, **_SERVER_SETTINGS)
+                port=config.server.port, **_uvicorn_settings(config))
     return EXIT_OK
 
 

@@ -42,7 +42,7 @@ exit status: 0 after --max events or Ctrl-C; 2 usage; 3 configuration error;
 
 
 def _positive(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
     return int(text)
 

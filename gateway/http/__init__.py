@@ -1,1 +1,1 @@
-"""The HTTP edge: the app, the webhook endpoint, problem documents, the coalescing transport."""
+"""The HTTP edge: the connection protocol and its limits, the app, the webhook endpoint, problem documents."""

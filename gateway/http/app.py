@@ -20,6 +20,7 @@ from gateway.config import Config, load_config
 from gateway.flow.mapper import Mapper
 from gateway.flow.sources import build_sources
 from gateway.http.problems import http_error_response, unexpected_error_response
+from gateway.http.protocol import EDGE_METRICS
 from gateway.http.webhooks import WEBHOOK_PREFIX, WebhookEndpoint
 from gateway.kafka.delivery import Deliverer
 from gateway.kafka.publisher import ProducerRefusal, Publisher
@@ -133,13 +134,13 @@ def create_app(config: Config, env: Mapping[str, str] | None = None, workers: in
         return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
     @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         _log.info("starting", sources=len(config.sources), bootstrap_servers=config.kafka.bootstrap_servers)
         await dedupe.open()
         await deliverer.start()
         _log.info("ready to receive", host=config.server.host, port=config.server.port, spool=str(spool.path))
         try:
-            yield
+            yield {EDGE_METRICS: metrics}  # for the requests the connection protocol answers itself
         finally:
             _log.info("stopping: in-flight requests are done; flushing the producer")
             mapper.close()

@@ -1,4 +1,4 @@
-"""One socket write per response: uvicorn's httptools protocol over a transport that coalesces writes.
+"""One socket write per response: a transport that coalesces the writes of one loop turn.
 
 uvicorn writes a response's status line and headers, then its body, as two
 ``transport.write`` calls: two send() system calls and two TCP segments for
@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
-from typing import Any, cast
+from typing import Any
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
-
-__all__ = ["CoalescingHttpProtocol", "CoalescingTransport"]
+__all__ = ["CoalescingTransport"]
 
 
 class CoalescingTransport(asyncio.Transport):
@@ -90,11 +88,3 @@ class CoalescingTransport(asyncio.Transport):
     def set_write_buffer_limits(self, high: int | None = None, low: int | None = None) -> None:
         self._transport.set_write_buffer_limits(high, low)
 
-
-class CoalescingHttpProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol, writing through a CoalescingTransport."""
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        # uvloop's transports implement asyncio.Transport without subclassing it.
-        real = cast(asyncio.Transport, transport)
-        super().connection_made(CoalescingTransport(real, asyncio.get_running_loop()))

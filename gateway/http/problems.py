@@ -19,6 +19,7 @@ __all__ = [
     "http_error_response",
     "http_problem",
     "internal_error_problem",
+    "problem_message",
     "problem_response",
     "unexpected_error_response",
 ]
@@ -39,11 +40,27 @@ def problem_response(
     extensions: dict[str, object] | None = None,
 ) -> Response:
     """A problem document: type, title, status, detail, instance and any extension members."""
+    body = _document(status, problem, title, detail, instance, extensions)
+    return Response(body, status_code=status, headers=headers, media_type=PROBLEM_CONTENT_TYPE)
+
+
+def _document(
+    status: int, problem: str, title: str, detail: str, instance: str | None, extensions: dict[str, object] | None
+) -> bytes:
     document: dict[str, object] = {"type": problem, "title": title, "status": status, "detail": detail}
     if instance is not None:
         document["instance"] = instance
     document.update(extensions or {})
-    return Response(_ENCODER.encode(document), status_code=status, headers=headers, media_type=PROBLEM_CONTENT_TYPE)
+    return _ENCODER.encode(document)
+
+
+def problem_message(exc: GatewayError) -> bytes:
+    """``exc`` as a whole HTTP/1.1 response that closes the connection: the answers the edge writes below the app."""
+    body = _document(exc.status_code, exc.problem_type, exc.title, exc.detail, None, exc.extensions())
+    lines = [f"HTTP/1.1 {exc.status_code} {HTTPStatus(exc.status_code).phrase}",
+             f"content-type: {PROBLEM_CONTENT_TYPE}", f"content-length: {len(body)}", "connection: close"]
+    lines.extend(f"{name}: {value}" for name, value in exc.headers.items() if name.lower() != "connection")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
 
 
 def gateway_problem(exc: GatewayError, path: str) -> Response:

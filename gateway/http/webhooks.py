@@ -26,6 +26,7 @@ from gateway.errors import (
     NoRoomError,
     PayloadError,
     RecordTooLargeError,
+    RequestTimeoutError,
     UnknownSourceError,
 )
 from gateway.flow.envelope import event_id
@@ -33,6 +34,7 @@ from gateway.flow.mapper import Mapper
 from gateway.flow.pipeline import Processed, delivery_id
 from gateway.flow.sources import Source, SourceTable
 from gateway.http.problems import gateway_problem, http_problem, internal_error_problem
+from gateway.http.protocol import READ_TIMED_OUT
 from gateway.kafka.delivery import Delivered, Deliverer
 from gateway.kafka.refusals import RecordTooLarge
 from gateway.ops.log_lines import DeadLetterReason, Webhook
@@ -45,7 +47,7 @@ from gateway.storage.spool import SpoolFullError
 from gateway.trace import Trace, request_trace
 from gateway.types import Outcome
 
-__all__ = ["WEBHOOK_PREFIX", "Accepted", "WebhookEndpoint"]
+__all__ = ["WEBHOOK_PREFIX", "Accepted", "WebhookEndpoint", "content_length"]
 
 WEBHOOK_PREFIX = "/webhooks/"
 _log = structlog.get_logger("gateway.http.webhooks")
@@ -84,6 +86,7 @@ class WebhookEndpoint:
         self._config = config
         self._mapper = mapper
         self._max_body_bytes = config.server.max_body_bytes
+        self._body_timeout_s = config.server.body_timeout_s
         self._sources = sources
         self._deliverer = deliverer
         self._dedupe = dedupe
@@ -148,7 +151,7 @@ class WebhookEndpoint:
         query_string: bytes = scope["query_string"]
         query = dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)) if query_string else _NO_QUERY
         source.authenticator.before_body(headers, query)
-        body = await self._read_body(receive, headers.get("content-length"))
+        body = await self._read_body(scope, receive, headers.get("content-length"))
         now = time.time()
         source.authenticator.after_body(body, headers, now)
         verified = VerifiedRequest(body=body, headers=headers, source=source.context, received_at=received_at_text(now),
@@ -163,14 +166,11 @@ class WebhookEndpoint:
         accepted, status, outcome = await self._deliver_once(source, processed)
         return accepted, status, outcome, reply, processed
 
-    async def _read_body(self, receive: Receive, declared: str | None) -> bytes:
-        """The whole body, refused as soon as the declared or streamed size passes the limit."""
+    async def _read_body(self, scope: Scope, receive: Receive, declared: str | None) -> bytes:
+        """The whole body, refused as soon as the declared or streamed size passes the limit, or its time is up."""
         limit = self._max_body_bytes
-        if declared is not None:
-            if not declared.isdigit():
-                raise GatewayError(f"Content-Length {declared!r} is not a number")
-            if int(declared) > limit:
-                raise BodyTooLargeError(limit)
+        if declared is not None and content_length(declared) > limit:
+            raise BodyTooLargeError(limit)
         message: Message = await receive()
         chunks: list[bytes] = []
         size = 0
@@ -186,6 +186,8 @@ class WebhookEndpoint:
                     return chunk
                 chunks.append(chunk)
                 return b"".join(chunks)
+            if READ_TIMED_OUT in scope:  # set by the connection when body_timeout_s passed
+                raise RequestTimeoutError("body", self._body_timeout_s)
             chunks.append(chunk)
             message = await receive()
 
@@ -246,6 +248,14 @@ class _Request(NamedTuple):
     provider: str
     source_id: str
     trace: Trace
+
+
+def content_length(declared: str) -> int:
+    """A Content-Length value as a number: ASCII digits only (``str.isdigit`` also takes "\\xb2"), else 400."""
+    text = declared.strip(" \t")
+    if not (text.isascii() and text.isdigit()):
+        raise GatewayError(f"Content-Length {declared!r} is not a number")
+    return int(text)
 
 
 def _first_answer(source_id: str, repeat: Processed, events: int) -> Accepted:

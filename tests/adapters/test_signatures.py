@@ -88,3 +88,11 @@ def test_timestamped_keys_and_tolerance_are_settings() -> None:
     scheme.verify(BODY, headers, NOW + 60)
     with pytest.raises(SignatureError, match="timestamp outside the 60 s tolerance"):
         scheme.verify(BODY, headers, NOW + 61)
+
+
+def test_hex_unsigned_marker_is_refused_by_name() -> None:
+    """A vendor's no-secret literal (``unsigned``) is refused saying so, not as a malformed digest."""
+    scheme = HexHmac(header="x-sig", unsigned="no-secret-provided")(SchemeSettings(secrets=(b"k",)))
+    with pytest.raises(SignatureError, match="'no-secret-provided': the webhook has no secret at the vendor"):
+        scheme.verify(BODY, {"x-sig": "no-secret-provided"}, NOW)
+    scheme.verify(BODY, scheme.sign(BODY, NOW), NOW)

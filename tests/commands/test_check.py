@@ -103,7 +103,7 @@ def test_unreadable_file_fails_without_traceback(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
-        (["--provider", "calendly"], "invalid choice: 'calendly'"),
+        (["--provider", "acuity"], "invalid choice: 'acuity'"),
         (["--provider", "picktime", "--header", "no colon"], "'no colon' is not 'Name: value'"),
         (["--provider", "picktime", "--timezone", "Mars/Olympus"], "unknown IANA time zone 'Mars/Olympus'"),
     ],
@@ -114,3 +114,13 @@ def test_usage_mistakes_exit_2_with_a_message(arguments: list[str], message: str
     result = run_gateway("check", *arguments, str(BROKEN))
     assert result.returncode == 2
     assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_form_body_is_not_judged_as_json() -> None:
+    """A Cal.com form-encoded body checked with its content type maps, and no JSON syntax error is reported."""
+    body = TESTDATA / "calcom" / "variant_form_encoded_template.json"
+    result = run_gateway("check", "--provider=calcom", "--header=Content-Type: application/x-www-form-urlencoded",
+                         str(body))
+    [report] = json_lines(result.stdout)
+    assert result.returncode == 0 and report["ok"] is True and report["syntax_error"] is None
+    assert "not valid JSON" not in result.stderr

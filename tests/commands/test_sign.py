@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
+from adapters import ADAPTERS
 from adapters.base import SchemeSettings
 from adapters.schedulingkit import SchedulingKitSignature
 from adapters.signatures import StandardWebhooks
 from adapters.square import SquareSignature
 from adapters.zoom import ZoomSignature
+from tests.adapters.golden import golden_cases
 from tests.commands import TESTDATA, run_gateway
 
 SAMPLE = TESTDATA / "schedulingkit" / "seed_booking_created.json"
@@ -55,6 +59,20 @@ def test_zoom_headers_carry_the_signature_and_its_timestamp() -> None:
     headers = _headers(done.stdout)
     assert set(headers) == {"x-zm-signature", "x-zm-request-timestamp"}
     ZoomSignature(SchemeSettings(secrets=(b"zt",))).verify(sample.read_bytes(), headers, time.time())
+
+
+@pytest.mark.parametrize("vendor", sorted(name for name, adapter in ADAPTERS.items() if adapter.signature is not None))
+def test_every_signing_vendors_headers_verify(vendor: str) -> None:
+    """For each registered vendor with a signature, what ``gateway sign`` prints verifies as that vendor's scheme."""
+    adapter = ADAPTERS[vendor]
+    assert adapter.signature is not None
+    url = f"https://hooks.example.com/webhooks/{vendor}" if adapter.needs_notification_url else None
+    seed = next(case for case in golden_cases(vendor) if case.name.startswith("seed_")).body_path
+    done = run_gateway("sign", "--provider", vendor, "--secret", "s3", *(["--notification-url", url] if url else []),
+                       str(seed))
+    assert done.returncode == 0, done.stderr
+    scheme = adapter.signature(SchemeSettings(secrets=(b"s3",), notification_url=url))
+    scheme.verify(seed.read_bytes(), _headers(done.stdout), time.time())
 
 
 def test_standard_webhooks_headers_verify_with_the_configured_secret() -> None:

@@ -19,7 +19,7 @@ GOOD = """
 [server]
 host = "127.0.0.1"
 port = 8080
-max_body_bytes = 1048576
+max_body_bytes = 983040
 [kafka]
 bootstrap_servers = "127.0.0.1:9092"
 idempotence = true
@@ -74,7 +74,9 @@ def test_bundled_dev_config_is_valid() -> None:
          "duplicate source id"),
         (("[kafka]", "[kafka]\nack_timeout_ms = 0"), "ack_timeout_ms must be positive"),
         (("[kafka]", "[kafka]\nmax_record_bytes = 0"), "max_record_bytes must be positive"),
-        (("[kafka]", "[kafka]\nmax_record_bytes = 65536"), "max_batch_bytes must not exceed kafka.max_record_bytes"),
+        (("[kafka]", "[kafka]\nmax_record_bytes = 65536"), "max_body_bytes must be below kafka.max_record_bytes"),
+        (("max_body_bytes = 983040\n[kafka]", "max_body_bytes = 4096\n[kafka]\nmax_record_bytes = 65536"),
+         "max_batch_bytes must not exceed kafka.max_record_bytes"),
     ],
 )
 def test_wrong_keys_and_values_say_where(edit: tuple[str, str], message: str) -> None:
@@ -138,3 +140,25 @@ def test_the_readme_documents_every_mapping_setting_with_its_default() -> None:
     security = readme.split("\n## Security\n", 1)[1].split("\n## ", 1)[0]
     for name in MappingSettings.__struct_fields__:
         assert f"`mapping.{name}` |" in security, name
+
+
+EDGE_LIMITS = ["max_header_count", "max_header_bytes", "header_timeout_s", "body_timeout_s", "keep_alive_timeout_s",
+               "max_connections"]
+
+
+@pytest.mark.parametrize("setting", EDGE_LIMITS)
+@pytest.mark.parametrize("value", ["0", "-1"])
+def test_every_edge_limit_must_be_positive(setting: str, value: str) -> None:
+    """A limit of the HTTP edge at zero or below is refused at start, naming it."""
+    with pytest.raises(ConfigError, match=f"server.{setting} must be positive - at \\$.server.{setting}"):
+        _parse(GOOD.replace("[server]", f"[server]\n{setting} = {value}", 1))
+
+
+def test_edge_limits_have_safe_defaults() -> None:
+    """Without a setting, each limit is the documented default: bounded headers, read timeouts of at most 30 s."""
+    server = parse_config(GOOD, "test.toml", {"PICKTIME_SECRET": "s"}).server
+    assert (server.max_header_count, server.max_header_bytes) == (100, 65_536)
+    assert 0 < server.header_timeout_s <= 30 and 0 < server.body_timeout_s <= 30
+    assert server.keep_alive_timeout_s == 5 and server.max_connections == 1000
+    timeouts = parse_config(GOOD.replace("[server]", "[server]\nheader_timeout_s = 0.5", 1), "t", {"PICKTIME_SECRET": "s"})
+    assert timeouts.server.header_timeout_s == 0.5

@@ -19,8 +19,9 @@ from aiokafka.client import AIOKafkaClient
 from aiokafka.cluster import ClusterMetadata
 from aiokafka.errors import BrokerResponseError, KafkaConnectionError, KafkaError, UnknownError
 
-from gateway.config import TopicSettings
-from gateway.http.coalescing import CoalescingHttpProtocol, CoalescingTransport
+from gateway.config import ServerSettings, TopicSettings
+from gateway.http.coalescing import CoalescingTransport
+from gateway.http.protocol import edge_protocol
 from gateway.kafka._aiokafka import Partitions, ProducerMetadata
 from gateway.kafka.broker import EmbeddedBroker
 from gateway.kafka.topics import ensure_topics
@@ -35,36 +36,119 @@ def _require(condition: bool, internal: str, user: str, consequence: str) -> Non
         pytest.fail(f"library internal changed: {internal} (used by {user}): {consequence}", pytrace=False)
 
 
-# --- uvicorn: gateway/http/coalescing.py ---------------------------------------------------------------
+# --- uvicorn and httptools: gateway/http/protocol.py ----------------------------------------------------
+
+_PROTOCOL = "gateway/http/protocol.py"
 
 
-def test_uvicorn_httptools_protocol_is_where_coalescing_expects_it() -> None:
+def test_uvicorn_httptools_protocol_is_where_the_edge_expects_it() -> None:
     module = importlib.import_module("uvicorn.protocols.http.httptools_impl")
     _require(hasattr(module, "HttpToolsProtocol"), "uvicorn.protocols.http.httptools_impl.HttpToolsProtocol",
-             "gateway/http/coalescing.py", "CoalescingHttpProtocol subclasses it")
+             _PROTOCOL, "GatewayHttpProtocol subclasses it")
     protocol = module.HttpToolsProtocol
-    _require(_parameters(protocol.connection_made) == ["self", "transport"],
-             "HttpToolsProtocol.connection_made(self, transport)", "gateway/http/coalescing.py",
-             "the coalescing transport is handed in through this call")
+    _require(_parameters(protocol.__init__) == ["self", "config", "server_state", "app_state", "_loop"],
+             "HttpToolsProtocol.__init__(config, server_state, app_state, _loop)", _PROTOCOL,
+             "edge_protocol adds the limits as a keyword beside what uvicorn's server passes")
+    methods = {"connection_made": ["self", "transport"], "connection_lost": ["self", "exc"],
+               "eof_received": ["self"], "data_received": ["self", "data"], "on_message_begin": ["self"],
+               "on_headers_complete": ["self"], "on_body": ["self", "body"], "on_message_complete": ["self"],
+               "_unset_keepalive_if_required": ["self"]}
+    for name, parameters in methods.items():
+        _require(callable(getattr(protocol, name, None)) and _parameters(getattr(protocol, name)) == parameters,
+                 f"HttpToolsProtocol.{name}({', '.join(parameters[1:])})", _PROTOCOL,
+                 "the edge's limits, timeouts and half-close handling override or call it")
+    cycle = _parameters(module.RequestResponseCycle.__init__)
+    _require({"scope", "message_event", "keep_alive"} <= set(cycle), "RequestResponseCycle(scope, message_event, "
+             "keep_alive)", _PROTOCOL, "a body timeout marks the scope, wakes the app and ends keep-alive")
 
 
-async def test_uvicorn_protocol_writes_through_the_transport_it_was_given() -> None:
-    """After connection_made, uvicorn keeps our transport as ``self.transport``: every write goes through it."""
+def test_httptools_reports_a_callback_error_with_its_cause() -> None:
+    """An exception raised in a parser callback comes back as HttpParserError whose __context__ is that exception."""
+    import httptools
+
+    class Refusing:
+        def on_headers_complete(self) -> None:
+            raise LookupError("refused")
+
+    parser = httptools.HttpRequestParser(Refusing())
+    try:
+        parser.feed_data(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    except httptools.HttpParserError as exc:
+        cause = exc.__context__
+    else:
+        cause = None
+    _require(isinstance(cause, LookupError), "httptools.HttpParserError.__context__", _PROTOCOL,
+             "a header-count refusal raised in on_headers_complete would be answered 400, not 431")
+    _require(issubclass(httptools.HttpParserUpgrade, Exception), "httptools.HttpParserUpgrade", _PROTOCOL,
+             "an Upgrade request ends the connection after its answer")
+
+
+def test_httptools_reads_trailers_after_the_last_chunk_header() -> None:
+    """The order the trailer budget relies on: chunk header, body, chunk complete; the last chunk's header, trailers."""
+    import httptools
+
+    class Recording:
+        def __init__(self) -> None:
+            self.events: list[str] = []
+
+        def on_header(self, name: bytes, value: bytes) -> None:
+            self.events.append(name.decode())
+
+        def on_body(self, body: bytes) -> None:
+            self.events.append("body")
+
+        def on_chunk_header(self) -> None:
+            self.events.append("chunk-header")
+
+        def on_chunk_complete(self) -> None:
+            self.events.append("chunk-complete")
+
+    recording = Recording()
+    httptools.HttpRequestParser(recording).feed_data(
+        b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\nX-Trailer: 1\r\n\r\n")
+    expected = ["Transfer-Encoding", "chunk-header", "body", "chunk-complete", "chunk-header", "X-Trailer",
+                "chunk-complete"]
+    _require(recording.events == expected, "httptools on_chunk_header/on_body/on_chunk_complete order", _PROTOCOL,
+             f"trailers would escape max_header_bytes (saw {recording.events})")
+
+
+async def test_uvicorn_protocol_keeps_the_state_the_edge_reads() -> None:
+    """After connection_made and a request head, uvicorn holds what the edge reads: transport, connections, cycle."""
     from uvicorn.config import Config
     from uvicorn.server import ServerState
 
-    async def app(scope: Any, receive: Any, send: Any) -> None:  # never called
-        raise AssertionError
+    started = asyncio.Event()
 
-    config = Config(app, http=CoalescingHttpProtocol)
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        started.set()
+        await receive()
+
+    factory = edge_protocol(ServerSettings())
+    config = Config(app, http=factory, ws="none", timeout_keep_alive=1)  # type: ignore[arg-type]
     config.load()
+    _require(config.http_protocol_class is factory, "uvicorn.Config(http=<protocol factory>)", _PROTOCOL,
+             "serve hands uvicorn a factory carrying the limits, not a class")
     ours, theirs = socket.socketpair()
     loop = asyncio.get_running_loop()
-    protocol = CoalescingHttpProtocol(config=config, server_state=ServerState(), app_state={})
+    protocol = factory(config=config, server_state=ServerState(), app_state={}, _loop=loop)
     transport, _ = await loop.connect_accepted_socket(lambda: protocol, ours)
     try:
-        _require(isinstance(protocol.transport, CoalescingTransport), "HttpToolsProtocol.transport",
-                 "gateway/http/coalescing.py", "uvicorn no longer writes through the transport connection_made stored")
+        _require(isinstance(protocol.transport, CoalescingTransport), "HttpToolsProtocol.transport", _PROTOCOL,
+                 "uvicorn no longer writes through the transport connection_made stored")
+        _require(protocol in protocol.connections, "HttpToolsProtocol.connections (ServerState.connections)",
+                 _PROTOCOL, "server.max_connections is counted there")
+        _require(isinstance(protocol.app_state, dict), "HttpToolsProtocol.app_state (the lifespan state)", _PROTOCOL,
+                 "the requests the edge refuses itself are counted in the app's metrics through it")
+        theirs.sendall(b"POST /x HTTP/1.1\r\nHost: x\r\nA: 1\r\nContent-Length: 5\r\n\r\n")
+        await asyncio.wait_for(started.wait(), 5)
+        _require(len(protocol.headers) == 3, "HttpToolsProtocol.headers", _PROTOCOL,
+                 "server.max_header_count is checked on it")
+        cycle = protocol.cycle
+        _require(all(hasattr(cycle, name) for name in ("keep_alive", "response_started", "response_complete")),
+                 "RequestResponseCycle.keep_alive/response_started/response_complete", _PROTOCOL,
+                 "timeouts and half-closed senders decide by them")
+        _require(cycle.scope is protocol.scope and isinstance(cycle.message_event, asyncio.Event),
+                 "RequestResponseCycle.scope/message_event", _PROTOCOL, "a body timeout reaches the app through them")
     finally:
         transport.close()
         theirs.close()
