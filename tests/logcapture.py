@@ -12,14 +12,13 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 from jsonschema import Draft202012Validator
 
 from gateway.ops.log_lines import declared
 from gateway.ops.log_schema import SCHEMA_PATH
 
-__all__ = ["SCHEMA", "VALIDATOR", "contract_problems", "entries", "line_problem", "record", "uncaptured", "watch"]
+__all__ = ["SCHEMA", "VALIDATOR", "contract_problems", "line_problem", "record", "uncaptured", "watch"]
 
 SCHEMA = json.loads(SCHEMA_PATH.read_text())
 VALIDATOR = Draft202012Validator(SCHEMA, format_checker=Draft202012Validator.FORMAT_CHECKER)
@@ -96,7 +95,3 @@ def contract_problems() -> list[str]:
             found.setdefault(problem, "this process")
     return [f"{problem} (in {where})" for problem, where in found.items()]
 
-
-def entries(path: Path) -> list[dict[str, Any]]:
-    """The JSON lines of a file."""
-    return [json.loads(text) for text in path.read_text().splitlines() if text.startswith("{")]
