@@ -12,7 +12,7 @@ from adapters._repair import UnrepairableJSON, repair_json
 from adapters.base import AdapterError
 from adapters.limits import repair_limits
 
-__all__ = ["Fixup", "decode_payload", "parse_embedded_json"]
+__all__ = ["Fixup", "convert_part", "decode_payload", "parse_embedded_json"]
 
 T = TypeVar("T")
 Fixup = Callable[[Any, list[str]], Any]
@@ -85,3 +85,15 @@ def parse_embedded_json(text: str | None, what: str, repairs: list[str]) -> Any:
     except (msgspec.DecodeError, RecursionError) as exc:
         repairs.append(f"{what} is not valid JSON ({exc or 'nested too deeply'}); left out")
         return None
+
+
+def convert_part(value: Any, into: type[T], *, strict: bool = True) -> T:
+    """A decoded part of a body read as its Struct; an invalid one is AdapterError ``invalid-payload``.
+
+    Wrap the part under its own key (``{"data": envelope.data}``) so msgspec's
+    ``$.path`` in the detail reads from the body's root.
+    """
+    try:
+        return msgspec.convert(value, into, strict=strict)
+    except msgspec.ValidationError as exc:
+        raise AdapterError("invalid-payload", str(exc)) from None

@@ -25,7 +25,7 @@ from urllib.parse import parse_qsl
 import msgspec
 
 from adapters._contact import checked_email
-from adapters._decode import decode_payload
+from adapters._decode import convert_part, decode_payload
 from adapters._fields import field_value
 from adapters.base import Adapter, AdapterError, Change, Mapped, VerifiedRequest
 from adapters.signatures import HexHmac
@@ -126,10 +126,7 @@ def _booking_fields(document: CalcomDocument) -> CalcomBooking:
     """The enveloped ``payload`` read as a booking; a flat document is its own booking."""
     if document.payload is None:
         return document
-    try:
-        return msgspec.convert({"payload": document.payload}, CalcomBookingEvent, strict=False).payload
-    except msgspec.ValidationError as exc:
-        raise AdapterError("invalid-payload", str(exc)) from None
+    return convert_part({"payload": document.payload}, CalcomBookingEvent, strict=False).payload
 
 
 def _uid(uid: str | None, document: CalcomDocument) -> str:

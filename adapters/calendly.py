@@ -18,7 +18,7 @@ import msgspec
 
 from adapters._amount import decimal_amount
 from adapters._contact import checked_email
-from adapters._decode import decode_payload
+from adapters._decode import convert_part, decode_payload
 from adapters.base import Adapter, AdapterError, Change, Mapped, VerifiedRequest
 from adapters.signatures import TimestampedHmac
 from adapters.times import read_event_time, read_iso
@@ -89,10 +89,7 @@ def _delivery_key(envelope: CalendlyEnvelope) -> str | None:
 
 
 def _invitee(envelope: CalendlyEnvelope) -> CalendlyInvitee:
-    try:
-        invitee = msgspec.convert({"payload": envelope.payload}, CalendlyInviteeEvent).payload
-    except msgspec.ValidationError as exc:
-        raise AdapterError("invalid-payload", str(exc)) from None
+    invitee = convert_part({"payload": envelope.payload}, CalendlyInviteeEvent).payload
     if not invitee.uri.strip():
         raise AdapterError("invalid-payload", "empty invitee uri - at `$.payload.uri`")
     return invitee

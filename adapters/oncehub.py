@@ -7,7 +7,7 @@ import re
 import msgspec
 
 from adapters._contact import checked_email
-from adapters._decode import decode_payload
+from adapters._decode import convert_part, decode_payload
 from adapters._fields import field_value
 from adapters.base import Adapter, AdapterError, Change, Mapped, VerifiedRequest
 from adapters.signatures import TimestampedHmac
@@ -89,10 +89,7 @@ def map_request(request: VerifiedRequest) -> Mapped:
 
 
 def _booking_data(envelope: OncehubEnvelope) -> OncehubBooking:
-    try:
-        item = msgspec.convert({"data": envelope.data}, OncehubBookingEvent).data
-    except msgspec.ValidationError as exc:
-        raise AdapterError("invalid-payload", str(exc)) from None
+    item = convert_part({"data": envelope.data}, OncehubBookingEvent).data
     if not item.id.strip():
         raise AdapterError("invalid-payload", "empty booking id - at `$.data.id`")
     return item

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import msgspec
 
-from adapters._decode import decode_payload
+from adapters._decode import convert_part, decode_payload
 from adapters.base import Adapter, AdapterError, Change, Mapped, VerifiedRequest
 from adapters.signatures import UrlHmac
 from adapters.times import UnreadableTime, add_minutes, from_iso, read_event_time, read_iso
@@ -55,10 +55,7 @@ def map_request(request: VerifiedRequest) -> Mapped:
 
 
 def _booking_data(envelope: SquareEnvelope) -> SquareBooking:
-    try:
-        item = msgspec.convert({"data": envelope.data}, SquareBookingEvent).data.object.booking
-    except msgspec.ValidationError as exc:
-        raise AdapterError("invalid-payload", str(exc)) from None
+    item = convert_part({"data": envelope.data}, SquareBookingEvent).data.object.booking
     if not item.id.strip():
         raise AdapterError("invalid-payload", "empty booking id - at `$.data.object.booking.id`")
     return item

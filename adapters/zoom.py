@@ -9,7 +9,7 @@ from typing import TypeVar
 import msgspec
 
 from adapters._contact import checked_email
-from adapters._decode import decode_payload
+from adapters._decode import convert_part, decode_payload
 from adapters.base import Adapter, AdapterError, Change, Mapped, VendorReply, VerifiedRequest
 from adapters.signatures import HeaderTimestampHmac
 from adapters.times import UnreadableTime, from_epoch_seconds, read_iso
@@ -92,10 +92,7 @@ def reply(request: VerifiedRequest, secret: bytes) -> VendorReply | None:
 
 
 def _convert(envelope: ZoomEnvelope, kind: type[T]) -> T:
-    try:
-        return msgspec.convert({"payload": envelope.payload}, kind)
-    except msgspec.ValidationError as exc:
-        raise AdapterError("invalid-payload", str(exc)) from None
+    return convert_part({"payload": envelope.payload}, kind)
 
 
 def _delivery_key(envelope: ZoomEnvelope, event_id: str | None) -> str | None:

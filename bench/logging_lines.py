@@ -9,15 +9,22 @@ from collections.abc import Callable
 
 import structlog
 
+from gateway.ops.log_lines import Webhook
 from gateway.ops.logging import configure_logging, log_request
 
 LINES = 100_000
 REPEATS = 5
 DELIVERY = "0b8e3c52-7d0f-5b64-a3d1-2f6c9e8a4b17"
+TYPES = ["com.example.booking.created", "com.example.booking.created"]
+SUBJECTS = ["picktime:LOG1"]
+TRACE_ID, SPAN_ID = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
 
 
 def _direct() -> None:
-    log_request("picktime-main", "picktime", DELIVERY, "accepted", 202, 2, 0.000731)
+    """The request line as the endpoint writes it: its Struct built, then encoded once."""
+    log_request(Webhook(source="picktime-main", provider="picktime", delivery_id=DELIVERY, outcome="accepted",
+                        status=202, events=2, duration_ms=round(0.000731 * 1000, 3), event_types=TYPES,
+                        subjects=SUBJECTS, trace_id=TRACE_ID, span_id=SPAN_ID))
 
 
 def _through_structlog() -> Callable[[], None]:
@@ -25,7 +32,8 @@ def _through_structlog() -> Callable[[], None]:
 
     def line() -> None:
         logger.info("webhook", source="picktime-main", provider="picktime", delivery_id=DELIVERY, outcome="accepted",
-                    status=202, events=2, duration_ms=round(0.000731 * 1000, 3))
+                    status=202, events=2, duration_ms=round(0.000731 * 1000, 3), event_types=TYPES,
+                    subjects=SUBJECTS, trace_id=TRACE_ID, span_id=SPAN_ID)
     return line
 
 

@@ -6,6 +6,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+import structlog
+
 from gateway.commands import (
     EXIT_BROKER,
     EXIT_CONFIG,
@@ -21,8 +23,12 @@ from gateway.commands import (
 )
 from gateway.config import ConfigError
 from gateway.kafka.broker import BrokerError
+from gateway.ops.logging import configure_logging
 
 __all__ = ["COMMANDS", "main"]
+
+_SERVERS = (serve.COMMAND.name, dev.COMMAND.name)
+"""Commands whose stdout is the log: a configuration error is a line there too (level error)."""
 
 COMMANDS: tuple[Command, ...] = (
     serve.COMMAND, dev.COMMAND, sign.COMMAND, check.COMMAND, replay.COMMAND, tail.COMMAND, schema.COMMAND,
@@ -47,6 +53,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.run(args)
     except ConfigError as exc:
         print(f"gateway: configuration error: {exc}", file=sys.stderr)
+        if args.command in _SERVERS:
+            configure_logging()
+            structlog.get_logger("gateway.cli").error("configuration error", error=str(exc))
         return EXIT_CONFIG
     except BrokerError as exc:
         print(f"gateway: broker error: {exc}", file=sys.stderr)

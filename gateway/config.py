@@ -39,7 +39,8 @@ class _Section(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
 class ServerSettings(_Section, frozen=True):
     host: str = "127.0.0.1"
     port: int = 8080
-    max_body_bytes: int = 1_048_576
+    # Below kafka.max_record_bytes by the headers' room, so a body at the limit still fits in its raw record.
+    max_body_bytes: int = 983_040
     # The HTTP edge against hostile clients (README, "Security"); per worker process.
     max_header_count: int = 100
     max_header_bytes: int = 65_536
@@ -187,6 +188,10 @@ def _check(config: Config, where: str, env: Mapping[str, str]) -> None:
                         ("kafka.max_record_bytes", config.kafka.max_record_bytes)):
         if value <= 0:
             raise ConfigError(where, f"{name} must be positive - at $.{name}")
+    if config.server.max_body_bytes >= config.kafka.max_record_bytes:
+        raise ConfigError(where, "server.max_body_bytes must be below kafka.max_record_bytes (a body's raw record "
+                                 "holds the body and its headers, and Kafka refuses a larger record for good) "
+                                 "- at $.server.max_body_bytes")
     if config.kafka.max_batch_bytes > config.kafka.max_record_bytes:
         raise ConfigError(where, "kafka.max_batch_bytes must not exceed kafka.max_record_bytes (the broker refuses "
                                  "larger batches) - at $.kafka.max_batch_bytes")

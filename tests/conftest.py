@@ -20,7 +20,9 @@ from adapters import ADAPTERS
 from gateway.config import TopicSettings
 from gateway.kafka.broker import EmbeddedBroker, free_port
 from gateway.kafka.topics import ensure_topics
+from gateway.ops import logging as gateway_logging
 from gateway.ops.processes import terminate
+from tests import logcapture
 from tests.redis_server import RedisServer
 from tests.waiting import wait_for
 
@@ -58,6 +60,39 @@ def pytest_configure(config: pytest.Config) -> None:
     """
     if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
         signal.signal(signal.SIGINT, signal.default_int_handler)
+    _capture_in_process_lines()
+
+
+def _capture_in_process_lines() -> None:
+    """Every line the one writer renders in this process is kept for the log contract's check.
+
+    Logging is configured as the gateway configures it, so a line logged by code a test runs in-process
+    goes through that writer even when no app was built.
+    """
+    gateway_logging.configure_logging()
+    writer = gateway_logging._line
+
+    def recording(line: Any, level: str) -> bytes:
+        rendered = writer(line, level)
+        logcapture.record(rendered)
+        return rendered
+
+    gateway_logging._line = recording
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Every line the suite made the gateway write keeps the log contract (schemas/log-lines.schema.json)."""
+    problems = logcapture.contract_problems()
+    if not problems:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    message = "log lines outside the contract:\n  " + "\n  ".join(problems)
+    if reporter is not None:
+        reporter.write_sep("=", "log contract", red=True)
+        reporter.write_line(message)
+    else:
+        print(message, file=sys.stderr)
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(scope="session")
@@ -140,6 +175,14 @@ class GatewayProcess:
         self.process = process
         self.base_url = base_url
         self.log_path = log_path
+        """Its stdout: the log lines."""
+        self.stderr_path = log_path.with_suffix(".stderr")
+        """Its stderr: what uvicorn and Python themselves have to say."""
+
+    def output(self) -> str:
+        """Both of its streams, as a person reading a failure wants them."""
+        stderr = self.stderr_path.read_text() if self.stderr_path.exists() else ""
+        return self.log_path.read_text() + ("\nstderr:\n" + stderr if stderr else "")
 
     def log_lines(self) -> list[str]:
         return self.log_path.read_text().splitlines()
@@ -159,7 +202,7 @@ class GatewayProcess:
             return lines if len(lines) >= count else []
 
         return wait_for(found, f"{count} log line(s) with {what} in {self.log_path}", timeout_s=timeout_s,
-                        context=lambda: "the log:\n" + self.log_path.read_text()[-4000:])
+                        context=lambda: "the log:\n" + self.output()[-4000:])
 
 
 def start_gateway(
@@ -173,13 +216,14 @@ def start_gateway(
     config_path.write_text(config_text)
     port = int(config_text.split("port = ", 1)[1].split("\n", 1)[0])
     log_path = workdir / "gateway.log"
-    with open(log_path, "ab") as log:
+    logcapture.watch(log_path)
+    with open(log_path, "ab") as log, open(log_path.with_suffix(".stderr"), "ab") as errors:
         process = subprocess.Popen(
             [sys.executable, "-m", "gateway", "serve", "--config", str(config_path), *args],
-            stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            stdout=log, stderr=errors, cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
     gateway = GatewayProcess(process, f"http://127.0.0.1:{port}", log_path)
-    wait_answering(process, gateway.base_url + ("/readyz" if wait_ready else "/healthz"), log_path.read_text)
+    wait_answering(process, gateway.base_url + ("/readyz" if wait_ready else "/healthz"), gateway.output)
     return gateway
 
 

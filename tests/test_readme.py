@@ -27,6 +27,7 @@ import httpx
 import pytest
 
 from gateway.commands.dev import bundled_dev_config
+from tests import logcapture
 from tests.conftest import ROOT, wait_answering
 from tests.faults.rig import unique_booking
 from tests.waiting import wait_for
@@ -106,6 +107,7 @@ def _started_dev_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[s
     base = f"http://{config.server.host}:{config.server.port}"
     workdir = tmp_path_factory.mktemp("readme")
     log = workdir / "dev.log"
+    logcapture.watch(log, with_stderr=True)
     with open(log, "wb") as output:
         process = subprocess.Popen([sys.executable, "-m", "gateway", "dev"], cwd=workdir, stdout=output,
                                    stderr=subprocess.STDOUT, env={**os.environ, "PYTHONPATH": str(ROOT)})

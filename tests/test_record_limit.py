@@ -4,6 +4,7 @@ nothing of it is published or spooled (it could never be sent)."""
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from collections.abc import Iterator
 
@@ -18,6 +19,7 @@ from tests.faults.rig import unique_booking
 from tests.kafka import read_until
 
 LIMIT = 8192
+BODY_LIMIT = LIMIT - 1  # the smallest gap the config allows: a body within its limit, its records not
 TOPICS = TopicSettings(canonical=f"lim-{uuid.uuid4().hex[:8]}.c", raw=f"lim-{uuid.uuid4().hex[:8]}.r",
                        dead_letter=f"lim-{uuid.uuid4().hex[:8]}.d", partitions=1)
 
@@ -29,6 +31,7 @@ def client(broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory) -> 
     workdir = tmp_path_factory.mktemp("limit")
     text = gateway_config(broker.bootstrap_servers, free_port(), workdir / "spool")
     text = text.replace("[kafka]\n", f"[kafka]\nmax_record_bytes = {LIMIT}\nmax_batch_bytes = {LIMIT}\n")
+    text = re.sub(r"max_body_bytes = \d+", f"max_body_bytes = {BODY_LIMIT}", text, count=1)
     text = text.replace("[topics]\n", f'[topics]\ncanonical = "{TOPICS.canonical}"\nraw = "{TOPICS.raw}"\n'
                                       f'dead_letter = "{TOPICS.dead_letter}"\n')
     gateway = start_gateway(text, workdir)
@@ -45,7 +48,8 @@ def _post(client: httpx.Client, body: bytes) -> httpx.Response:
 
 @pytest.mark.parametrize(
     "body",
-    [unique_booking("limit", 1) + b" " * LIMIT, b'{"dataObject": ' + b"x" * LIMIT],
+    [(lambda b: b + b" " * (BODY_LIMIT - len(b)))(unique_booking("limit", 1)),
+     b'{"dataObject": ' + b"x" * (BODY_LIMIT - 15)],
     ids=["mappable-raw-record-too-large", "dead-letter-record-too-large"],
 )
 async def test_a_record_over_the_limit_is_413_and_nothing_is_kept(
@@ -60,7 +64,7 @@ async def test_a_record_over_the_limit_is_413_and_nothing_is_kept(
     assert problem["max_record_bytes"] == LIMIT and problem["record_bytes"] > LIMIT
     assert "kafka.max_record_bytes" in problem["detail"]
     assert client.get("/readyz").json()["spool"]["records"] == 0, "nothing spooled"
-    marker = unique_booking("limit-marker", len(body))
+    marker = unique_booking(f"limit-marker-{uuid.uuid4().hex[:8]}", len(body))
     assert _post(client, marker).status_code == 202
     raw = await read_until(broker.bootstrap_servers, TOPICS.raw, lambda got: any(r.value == marker for r in got))
     dead = await read_until(broker.bootstrap_servers, TOPICS.dead_letter, lambda got: True)

@@ -13,8 +13,9 @@ from gateway.config import Config
 from gateway.flow.mapper import apply_repair_limits
 from gateway.flow.pipeline import process
 from gateway.flow.sources import Source, build_sources
-from gateway.kafka.records import META_HEADER, DeliveryMeta
+from gateway.kafka.records import META_HEADER, DeliveryMeta, record_header
 from gateway.outbound import OutboundRecord
+from gateway.trace import TRACEPARENT
 
 __all__ = ["Counts", "Failed", "Replayer", "Window"]
 
@@ -85,7 +86,9 @@ class Replayer:
             return self._fail(record, meta, "unknown-source", f"source {meta.source!r} is not in the configuration")
         request = VerifiedRequest(body=record.value or b"", headers=meta.headers, source=source.context,
                                   received_at=meta.received_at, signed_id=source.authenticator.signed_id(meta.headers))
-        processed = process(source, request, self._topics, self._max_events)
+        # The archived record's traceparent: a replayed event joins the trace of the request that first made it.
+        traceparent = record_header(record.headers, TRACEPARENT)
+        processed = process(source, request, self._topics, self._max_events, traceparent)
         if processed.error is not None:
             return self._fail(record, meta, processed.error.reason, processed.error.detail)
         if not processed.event_ids:

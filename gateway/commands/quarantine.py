@@ -16,9 +16,10 @@ import msgspec
 from gateway.commands import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, Command
 from gateway.commands._console import quiet_libraries, say
 from gateway.commands._consume import KafkaUnavailable
+from gateway.commands._publishing import open_publisher
 from gateway.commands.dev import BUNDLED_CONFIG, bundled_dev_config
 from gateway.config import Config, load_config
-from gateway.kafka.publisher import BrokerUnavailable, Publisher, first_failure
+from gateway.kafka.publisher import BrokerUnavailable, first_failure
 from gateway.kafka.refusals import is_permanent, record_batch_bytes
 from gateway.storage import quarantine
 from gateway.storage.quarantine import QuarantinedRecord
@@ -119,19 +120,9 @@ def _list(config: Config, as_json: bool) -> int:
     return EXIT_OK
 
 
-async def _connected(config: Config) -> Publisher:
-    publisher = Publisher(config.kafka, config.topics, max_request_size=config.kafka.max_record_bytes)
-    await publisher.start()
-    if not publisher.connected:
-        await publisher.stop()
-        why = publisher.refusal.detail if publisher.refusal else "no answer"
-        raise KafkaUnavailable(f"cannot connect a producer to {config.kafka.bootstrap_servers}: {why}")
-    return publisher
-
-
 async def _send(config: Config, chosen: Sequence[tuple[Path, QuarantinedRecord]]) -> list[Retried]:
     """Send each entry alone, oldest first: delete it once acknowledged, note a permanent refusal, stop otherwise."""
-    publisher = await _connected(config)
+    publisher = await open_publisher(config)
     done: list[Retried] = []
     try:
         for path, entry in chosen:

@@ -16,6 +16,7 @@ from gateway.commands import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, Command
 from gateway.commands._console import quiet_libraries, say
 from gateway.commands._consume import EndMarks, KafkaUnavailable, open_consumer
 from gateway.commands._progress import Progress
+from gateway.commands._publishing import open_publisher
 from gateway.commands._replaying import Counts, Failed, Replayer, Window
 from gateway.commands.dev import BUNDLED_CONFIG, bundled_dev_config
 from gateway.config import Config, load_config
@@ -121,16 +122,6 @@ class _Sink:
         self._unacked = 0
 
 
-async def _publisher(config: Config) -> Publisher:
-    publisher = Publisher(config.kafka, config.topics, max_request_size=config.kafka.max_record_bytes)
-    await publisher.start()
-    if not publisher.connected:
-        await publisher.stop()
-        why = publisher.refusal.detail if publisher.refusal else "no answer"
-        raise KafkaUnavailable(f"cannot connect a producer to {config.kafka.bootstrap_servers}: {why}")
-    return publisher
-
-
 async def _drain(consumer: Any, marks: EndMarks, replayer: Replayer, sink: _Sink, progress: Progress) -> bool:
     """Replay every record before the end marks; whether they were reached (else nothing came for a while)."""
     idle_since = time.monotonic()
@@ -155,7 +146,7 @@ async def _replay(config: Config, args: argparse.Namespace, progress: Progress) 
     replayer = Replayer(config, Window(source=args.source, since=args.since, until=args.until))
     consumer, partitions = await open_consumer(config.kafka.bootstrap_servers, topic, from_end=False)
     try:
-        publisher = None if args.dry_run else await _publisher(config)
+        publisher = None if args.dry_run else await open_publisher(config)
         sink = _Sink(publisher)
         try:
             marks = EndMarks(consumer, partitions)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -68,7 +69,7 @@ def serve_workers(config: Config, config_path: Path, workers: int) -> int:
 def _run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     if args.workers < 1:
-        print("gateway serve: --workers must be at least 1")
+        print("gateway serve: --workers must be at least 1", file=sys.stderr)
         return EXIT_USAGE
     return serve(config) if args.workers == 1 else serve_workers(config, args.config, args.workers)
 

@@ -38,13 +38,13 @@ class Mapper:
         self._topics = topics
         self._pool = ThreadPoolExecutor(max_workers=settings.threads, thread_name_prefix="gateway-mapping")
 
-    async def process(self, source: Source, request: VerifiedRequest) -> Processed:
-        """The request's records, mapped where its size says (log context carried into the thread)."""
+    async def process(self, source: Source, request: VerifiedRequest, traceparent: bytes | None = None) -> Processed:
+        """The request's records (each with ``traceparent``), mapped where its size says (log context carried along)."""
         if len(request.body) <= self._inline_bytes:
-            return process(source, request, self._topics, self._max_events)
+            return process(source, request, self._topics, self._max_events, traceparent)
         run = contextvars.copy_context().run
         return await asyncio.get_running_loop().run_in_executor(
-            self._pool, run, process, source, request, self._topics, self._max_events)
+            self._pool, run, process, source, request, self._topics, self._max_events, traceparent)
 
     def close(self) -> None:
         """Stop the threads once the bodies they are mapping are done (at shutdown, no request is waiting)."""

@@ -30,6 +30,8 @@ class Processed(msgspec.Struct, frozen=True, kw_only=True):
     event_ids: list[str]
     event_types: list[str]
     records: list[OutboundRecord]
+    subjects: list[str] = []
+    """The canonical booking ids its events are about, each once, in order."""
     note: str | None = None
     error: ErrorInfo | None = None
 
@@ -47,8 +49,14 @@ def delivery_id(source_id: str, key: str) -> str:
     return _DELIVERY_IDS.text(f"{source_id}\n{key}")
 
 
-def process(source: Source, request: VerifiedRequest, topics: TopicSettings, max_events: int | None = None) -> Processed:
-    """Map the request and build its canonical, raw and (on failure) dead-letter records.
+def process(
+    source: Source,
+    request: VerifiedRequest,
+    topics: TopicSettings,
+    max_events: int | None = None,
+    traceparent: bytes | None = None,
+) -> Processed:
+    """Map the request and build its canonical, raw and (on failure) dead-letter records, each with ``traceparent``.
 
     More than ``max_events`` events from one request is a failure too: each costs its records' bytes and
     their delivery, so a sender must not turn one body into an unbounded number of them.
@@ -59,37 +67,40 @@ def process(source: Source, request: VerifiedRequest, topics: TopicSettings, max
             raise AdapterError("invalid-payload", f"{len(mapped.changes)} events in one request, "
                                                   f"more than mapping.max_events ({max_events})")
     except AdapterError as exc:
-        return _dead_letter(source, request, topics, exc)
+        return _dead_letter(source, request, topics, exc, traceparent)
     except Exception as exc:  # noqa: BLE001 - an adapter bug must not cost the sender's webhook
         _log.error("adapter raised outside its contract; dead-lettering the body",
                    source=source.id, provider=source.provider, exc_info=exc)
         error = AdapterError("adapter-error", f"{type(exc).__name__} in the {source.provider} adapter")
-        return _dead_letter(source, request, topics, error)
+        return _dead_letter(source, request, topics, error, traceparent)
     key = delivery_key(request, mapped)
     events = build_events(request, mapped, key)
     event_ids = [event.id for event in events]
     processed_id = delivery_id(source.id, key)
     meta = _meta(source, request, key, processed_id, _outcome(event_ids), event_ids=event_ids)
-    records = canonical_records(topics.canonical, events)
-    records.append(archive_record(topics.raw, request.body, meta))
+    records = canonical_records(topics.canonical, events, traceparent)
+    records.append(archive_record(topics.raw, request.body, meta, traceparent))
     return Processed(
         delivery_id=processed_id,
         delivery_key=key,
         event_ids=event_ids,
         event_types=[event.type for event in events],
         records=records,
+        subjects=list(dict.fromkeys(event.subject for event in events)),
         note=mapped.note,
     )
 
 
-def _dead_letter(source: Source, request: VerifiedRequest, topics: TopicSettings, exc: AdapterError) -> Processed:
+def _dead_letter(
+    source: Source, request: VerifiedRequest, topics: TopicSettings, exc: AdapterError, traceparent: bytes | None
+) -> Processed:
     key = delivery_key(request, None)
     processed_id = delivery_id(source.id, key)
     error = ErrorInfo(reason=exc.reason, detail=exc.detail, position=exc.position)
     meta = _meta(source, request, key, processed_id, "dead-lettered", error=error)
     records = [
-        archive_record(topics.dead_letter, request.body, meta),
-        archive_record(topics.raw, request.body, meta),
+        archive_record(topics.dead_letter, request.body, meta, traceparent),
+        archive_record(topics.raw, request.body, meta, traceparent),
     ]
     return Processed(
         delivery_id=processed_id, delivery_key=key, event_ids=[], event_types=[], records=records, error=error

@@ -36,8 +36,10 @@ from gateway.config import ServerSettings
 from gateway.errors import GatewayError, HeadersTooLargeError, RequestTimeoutError, TooManyConnectionsError
 from gateway.http.coalescing import CoalescingTransport
 from gateway.http.problems import problem_message
+from gateway.ops.log_lines import Webhook
 from gateway.ops.logging import log_request
 from gateway.ops.metrics import UNKNOWN_LABEL, Metrics
+from gateway.trace import request_trace
 
 __all__ = ["EDGE_METRICS", "READ_TIMED_OUT", "GatewayHttpProtocol", "edge_protocol"]
 
@@ -197,7 +199,12 @@ class GatewayHttpProtocol(HttpToolsProtocol):
         self.transport.write(problem_message(error))
         self._linger()
         elapsed = self.loop.time() - self._since
-        log_request(UNKNOWN_LABEL, UNKNOWN_LABEL, None, error.problem, error.status_code, 0, elapsed)
+        trace = request_trace(())  # refused before the app saw it (maybe before its headers): a trace of its own
+        log_request(Webhook(
+            source=UNKNOWN_LABEL, provider=UNKNOWN_LABEL, delivery_id=None, outcome=error.problem,
+            status=error.status_code, events=0, duration_ms=round(elapsed * 1000, 3), event_types=[], subjects=[],
+            trace_id=trace.trace_id, span_id=trace.span_id, problem=error.problem_type,
+        ))
         metrics: Metrics | None = self.app_state.get(EDGE_METRICS)
         if metrics is not None:
             metrics.request_done(UNKNOWN_LABEL, UNKNOWN_LABEL, error.problem, elapsed)

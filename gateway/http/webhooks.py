@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
+from typing import NamedTuple
 from urllib.parse import parse_qsl
 
 import msgspec
@@ -19,6 +20,7 @@ from adapters.base import VendorReply, VerifiedRequest
 from gateway.clock import received_at_text
 from gateway.config import Config
 from gateway.errors import (
+    PROBLEM_TYPE_BASE,
     BodyTooLargeError,
     GatewayError,
     InProgressError,
@@ -36,11 +38,13 @@ from gateway.http.problems import gateway_problem, http_problem, internal_error_
 from gateway.http.protocol import READ_TIMED_OUT
 from gateway.kafka.delivery import Delivered, Deliverer
 from gateway.kafka.refusals import RecordTooLarge
+from gateway.ops.log_lines import DeadLetterReason, Webhook
 from gateway.ops.logging import log_request
 from gateway.ops.metrics import UNKNOWN_LABEL, Metrics
 from gateway.outbound import OutboundRecord
 from gateway.storage.claims import Claims
 from gateway.storage.spool import SpoolFullError
+from gateway.trace import Trace, request_trace
 from gateway.types import Outcome
 
 __all__ = ["WEBHOOK_PREFIX", "Accepted", "WebhookEndpoint", "content_length"]
@@ -50,6 +54,7 @@ _log = structlog.get_logger("gateway.http.webhooks")
 _ENCODER = msgspec.json.Encoder()
 _JSON = b"application/json"
 _NO_QUERY: Mapping[str, str] = {}
+_INTERNAL_ERROR = PROBLEM_TYPE_BASE + "internal-error"
 
 
 class Accepted(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
@@ -103,36 +108,44 @@ class WebhookEndpoint:
     async def _answer(self, scope: Scope, receive: Receive, send: Send, provider: str, source_id: str) -> None:
         """Handle one request to a well-formed webhook URL: count it, log its line, answer it."""
         started = time.perf_counter()
+        trace = request_trace(scope["headers"])
+        request = _Request(started, provider, source_id, trace)
         source = self._sources.get((provider, source_id))
         labels = (source.provider, source.id) if source else (UNKNOWN_LABEL, UNKNOWN_LABEL)
         try:
             if source is None:
                 raise UnknownSourceError(f"no source {source_id!r} is configured for provider {provider!r}")
-            accepted, status, outcome, reply = await self._handle(scope, receive, source)
+            accepted, status, outcome, reply, processed = await self._handle(scope, receive, source, trace)
+        except PayloadError as exc:
+            self._finish(request, labels, exc.delivery_id, exc.status_code, exc.problem, problem=exc.problem_type,
+                         reason=exc.reason, position=msgspec.UNSET if exc.position is None else exc.position)
+            await gateway_problem(exc, scope["path"])(scope, receive, send)
+            return
         except GatewayError as exc:
-            self._finish(started, labels, provider, source_id, exc.delivery_id, exc.status_code, exc.problem, 0)
+            self._finish(request, labels, exc.delivery_id, exc.status_code, exc.problem, problem=exc.problem_type)
             await gateway_problem(exc, scope["path"])(scope, receive, send)
             return
         except ClientGone:
-            self._finish(started, labels, provider, source_id, None, 499, "client-gone", 0)
+            self._finish(request, labels, None, 499, "client-gone")
             return
         except Exception as exc:  # noqa: BLE001 - a bug must still get an answer, and be logged
             _log.error("unhandled error", path=scope["path"], exc_info=exc)
-            self._finish(started, labels, provider, source_id, None, 500, "internal-error", 0)
+            self._finish(request, labels, None, 500, "internal-error", problem=_INTERNAL_ERROR)
             await internal_error_problem(scope["path"])(scope, receive, send)
             return
         if reply is not None:  # the vendor's own expected answer (a challenge), once the request is archived
             status, body, content_type = 200, reply.body, reply.content_type.encode("latin-1")
         else:
             body, content_type = _ENCODER.encode(accepted), _JSON
-        self._finish(started, labels, provider, source_id, accepted.delivery_id, status, outcome, len(accepted.events))
+        self._finish(request, labels, accepted.delivery_id, status, outcome, events=len(accepted.events),
+                     event_types=processed.event_types, subjects=processed.subjects)
         await send({"type": "http.response.start", "status": status,
                     "headers": [(b"content-type", content_type), (b"content-length", b"%d" % len(body))]})
         await send({"type": "http.response.body", "body": body})
 
     async def _handle(
-        self, scope: Scope, receive: Receive, source: Source
-    ) -> tuple[Accepted, int, Outcome, VendorReply | None]:
+        self, scope: Scope, receive: Receive, source: Source, trace: Trace
+    ) -> tuple[Accepted, int, Outcome, VendorReply | None, Processed]:
         headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
         query_string: bytes = scope["query_string"]
         query = dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)) if query_string else _NO_QUERY
@@ -142,7 +155,7 @@ class WebhookEndpoint:
         source.authenticator.after_body(body, headers, now)
         verified = VerifiedRequest(body=body, headers=headers, source=source.context, received_at=received_at_text(now),
                                    signed_id=source.authenticator.signed_id(headers))
-        processed = await self._mapper.process(source, verified)
+        processed = await self._mapper.process(source, verified, trace.traceparent)
         if processed.error is not None:
             await self._deliver(processed.records)
             self._metrics.dead_letters.labels(source.provider, source.id, processed.error.reason).inc()
@@ -150,7 +163,7 @@ class WebhookEndpoint:
             raise PayloadError(error.reason, error.detail, delivery_id=processed.delivery_id, position=error.position)
         reply = source.reply(verified) if source.reply is not None else None
         accepted, status, outcome = await self._deliver_once(source, processed)
-        return accepted, status, outcome, reply
+        return accepted, status, outcome, reply, processed
 
     async def _read_body(self, scope: Scope, receive: Receive, declared: str | None) -> bytes:
         """The whole body, refused as soon as the declared or streamed size passes the limit, or its time is up."""
@@ -212,19 +225,37 @@ class WebhookEndpoint:
 
     def _finish(
         self,
-        started: float,
+        request: _Request,
         labels: tuple[str, str],
-        provider: str,
-        source_id: str,
         delivery: str | None,
         status: int,
         outcome: Outcome,
-        events: int,
+        *,
+        events: int = 0,
+        event_types: list[str] | None = None,
+        subjects: list[str] | None = None,
+        problem: str | msgspec.UnsetType = msgspec.UNSET,
+        reason: DeadLetterReason | msgspec.UnsetType = msgspec.UNSET,
+        position: int | msgspec.UnsetType = msgspec.UNSET,
     ) -> None:
         """Count the request and log its one line."""
-        elapsed = time.perf_counter() - started
+        elapsed = time.perf_counter() - request.started
         self._metrics.request_done(labels[0], labels[1], outcome, elapsed)
-        log_request(source_id, provider, delivery, outcome, status, events, elapsed)
+        log_request(Webhook(
+            source=request.source_id, provider=request.provider, delivery_id=delivery, outcome=outcome, status=status,
+            events=events, duration_ms=round(elapsed * 1000, 3), event_types=event_types or [],
+            subjects=subjects or [], trace_id=request.trace.trace_id, span_id=request.trace.span_id, problem=problem,
+            reason=reason, position=position,
+        ))
+
+
+class _Request(NamedTuple):
+    """What the request's line needs from its start: when, its URL's provider and source, its trace."""
+
+    started: float
+    provider: str
+    source_id: str
+    trace: Trace
 
 
 def content_length(declared: str) -> int:

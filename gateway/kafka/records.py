@@ -10,6 +10,7 @@ import msgspec
 from adapters.base import ErrorReason
 from gateway.kafka.redaction import redact
 from gateway.outbound import OutboundRecord
+from gateway.trace import TRACEPARENT
 from gateway.types import Outcome
 from schemas.canonical import SPECVERSION, CloudEvent
 
@@ -82,8 +83,10 @@ def safe_headers(headers: Mapping[str, str], secrets: Sequence[str] = ()) -> dic
     return {name: redact(value, secrets) for name, value in headers.items() if not _may_carry_credentials(name)}
 
 
-def canonical_records(topic: str, events: Sequence[CloudEvent]) -> list[OutboundRecord]:
-    """One structured-mode CloudEvents record per event, keyed by subject, with ``ce_`` headers."""
+def canonical_records(
+    topic: str, events: Sequence[CloudEvent], traceparent: bytes | None = None
+) -> list[OutboundRecord]:
+    """One structured-mode CloudEvents record per event, keyed by subject, with ``ce_`` headers (and ``traceparent``)."""
     records = []
     for event in events:
         subject = event.subject.encode()
@@ -95,13 +98,17 @@ def canonical_records(topic: str, events: Sequence[CloudEvent]) -> list[Outbound
             ("ce_source", event.source.encode()),
             ("ce_subject", subject),
         ]
+        if traceparent is not None:
+            headers.append((TRACEPARENT, traceparent))
         records.append(OutboundRecord(topic=topic, key=subject, value=_ENCODER.encode(event), headers=headers))
     return records
 
 
-def archive_record(topic: str, body: bytes, meta: DeliveryMeta) -> OutboundRecord:
-    """A raw or dead-letter record: the body byte for byte, what is known of it in a header."""
+def archive_record(topic: str, body: bytes, meta: DeliveryMeta, traceparent: bytes | None = None) -> OutboundRecord:
+    """A raw or dead-letter record: the body byte for byte, what is known of it in a header (and ``traceparent``)."""
     headers = [(META_HEADER, _ENCODER.encode(meta))]
+    if traceparent is not None:
+        headers.append((TRACEPARENT, traceparent))
     content_type = meta.headers.get("content-type")
     if content_type:
         headers.append(("content-type", content_type.encode()))

@@ -16,6 +16,7 @@ import msgspec
 import pytest
 
 from gateway.kafka.broker import free_port
+from tests import logcapture
 from tests.commands import PICKTIME, run_gateway
 from tests.conftest import ROOT, TOPICS, wait_answering
 from tests.kafka import Record, read_until
@@ -43,6 +44,7 @@ class DevGateway:
 
     def __init__(self, workdir: Path, config: Path, port: int) -> None:
         self.output_path = workdir / f"dev-{time.monotonic_ns()}.log"
+        logcapture.watch(self.output_path, with_stderr=True)
         with open(self.output_path, "wb") as output:
             self.process = subprocess.Popen([sys.executable, "-m", "gateway", "dev", "--config", str(config)],
                                             cwd=workdir, stdout=output, stderr=subprocess.STDOUT,
@@ -113,6 +115,8 @@ def test_a_second_dev_names_the_taken_port(config_file: tuple[Path, int, int], t
         assert f"port {server_port} on 127.0.0.1 is taken" in second.stderr
         assert "server.port" in second.stderr
         assert "producer connected" not in second.stdout + second.stderr
+        [logged] = second.stdout.splitlines()
+        assert logcapture.line_problem(logged) is None and '"event":"configuration error"' in logged
         assert dev.post_sample().status_code == 202, "the first one still serves"
     finally:
         assert dev.interrupt() == 0, "Ctrl-C stops it cleanly"

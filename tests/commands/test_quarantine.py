@@ -11,6 +11,7 @@ under a config that allows it.
 
 from __future__ import annotations
 
+import re
 import uuid
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ def _topics() -> TopicSettings:
 def _config(broker: EmbeddedBroker, port: int, spool: Path, topics: TopicSettings, limit: int) -> str:
     text = gateway_config(broker.bootstrap_servers, port, spool)
     text = text.replace("[kafka]\n", f"[kafka]\nmax_record_bytes = {limit}\nmax_batch_bytes = {min(limit, 1 << 20)}\n")
+    text = re.sub(r"max_body_bytes = \d+", f"max_body_bytes = {limit // 2}", text, count=1)  # below the record limit
     return text.replace("[topics]\n", f'[topics]\ncanonical = "{topics.canonical}"\nraw = "{topics.raw}"\n'
                                       f'dead_letter = "{topics.dead_letter}"\n')
 

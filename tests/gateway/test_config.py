@@ -19,7 +19,7 @@ GOOD = """
 [server]
 host = "127.0.0.1"
 port = 8080
-max_body_bytes = 1048576
+max_body_bytes = 983040
 [kafka]
 bootstrap_servers = "127.0.0.1:9092"
 idempotence = true
@@ -80,7 +80,9 @@ def test_bundled_dev_config_is_valid() -> None:
         (("[spool]", "[dedupe]\nwait_ms = 31000\n[spool]"), "dedupe.wait_ms must not exceed dedupe.claim_ttl_s"),
         (("[spool]", "[dedupe]\nredis_timeout_ms = 0\n[spool]"), "dedupe.redis_timeout_ms must be positive"),
         (("[kafka]", "[kafka]\nmax_record_bytes = 0"), "max_record_bytes must be positive"),
-        (("[kafka]", "[kafka]\nmax_record_bytes = 65536"), "max_batch_bytes must not exceed kafka.max_record_bytes"),
+        (("[kafka]", "[kafka]\nmax_record_bytes = 65536"), "max_body_bytes must be below kafka.max_record_bytes"),
+        (("max_body_bytes = 983040\n[kafka]", "max_body_bytes = 4096\n[kafka]\nmax_record_bytes = 65536"),
+         "max_batch_bytes must not exceed kafka.max_record_bytes"),
     ],
 )
 def test_wrong_keys_and_values_say_where(edit: tuple[str, str], message: str) -> None:
