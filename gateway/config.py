@@ -197,6 +197,9 @@ def _check(config: Config, where: str, env: Mapping[str, str]) -> None:
                                  "larger batches) - at $.kafka.max_batch_bytes")
     _check_mapping(config.mapping, where)
     _check_dedupe(config.dedupe, where, env)
+    if config.dedupe.claim_ttl_s * 1000 <= config.kafka.ack_timeout_ms:
+        raise ConfigError(where, "dedupe.claim_ttl_s must exceed kafka.ack_timeout_ms (a claim outlives its publish)"
+                                 " - at $.dedupe.claim_ttl_s")
     seen: set[str] = set()
     for index, source in enumerate(config.sources):
         _check_source(source, f"{where}: $.sources[{index}]", env)

@@ -79,6 +79,7 @@ def test_bundled_dev_config_is_valid() -> None:
         (("[spool]", "[dedupe]\nredis_url = 'localhost:6379'\n[spool]"), "starts with redis://"),
         (("[spool]", "[dedupe]\nwait_ms = 31000\n[spool]"), "dedupe.wait_ms must not exceed dedupe.claim_ttl_s"),
         (("[spool]", "[dedupe]\nredis_timeout_ms = 0\n[spool]"), "dedupe.redis_timeout_ms must be positive"),
+        (("[spool]", "[dedupe]\nclaim_ttl_s = 1\nwait_ms = 500\n[spool]"), "claim_ttl_s must exceed kafka.ack_timeout_ms"),
         (("[kafka]", "[kafka]\nmax_record_bytes = 0"), "max_record_bytes must be positive"),
         (("[kafka]", "[kafka]\nmax_record_bytes = 65536"), "max_body_bytes must be below kafka.max_record_bytes"),
         (("max_body_bytes = 983040\n[kafka]", "max_body_bytes = 4096\n[kafka]\nmax_record_bytes = 65536"),
