@@ -42,9 +42,11 @@ test: typecheck unit  ## install, then type-check and run the whole suite
 lock: install  ## re-solve requirements/*.txt from pyproject.toml's ranges (UPGRADE=1: newest allowed versions)
 	UV=$(BIN)/uv UPGRADE=$(UPGRADE) requirements/lock.sh
 
-bench: install  ## the benchmark: gateway vs a FastAPI receiver vs bare Starlette (needs wrk)
+bench: install  ## the benchmark: gateway vs a FastAPI receiver vs bare Starlette, and on Redis (needs wrk, redis-server)
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk) || \
 		{ echo "install wrk (Debian: apt-get install wrk)"; exit 1; }
+	command -v redis-server >/dev/null || (apt-get update -qq && apt-get install -y -qq redis-server) || \
+		{ echo "install redis-server (Debian: apt-get install redis-server)"; exit 1; }
 	$(BIN)/python -m bench.run
 
 bench-memory: install  ## the gateway alone to 1M requests, RSS at 100k and 1M

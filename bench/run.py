@@ -2,8 +2,12 @@
 
 Drives each server with wrk (64 connections, every request a different
 booking), reports requests/s, p50/p99 latency and errors, and the gateway's
-ratios to the baselines measured in the same run. ``--memory`` instead runs
-the gateway alone to 1M requests and reports its RSS at 100k and at 1M.
+ratios to the baselines measured in the same run. The gateway runs with one
+worker and two (dedupe claims through their shared SQLite file), then, on
+one real redis-server, one instance and two instances (wrk's connections
+split between them) with ``[dedupe] backend = "redis"``. ``--memory``
+instead runs the gateway alone to 1M requests and reports its RSS at 100k
+and at 1M.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import msgspec
 from gateway.config import TopicSettings
 from gateway.kafka.broker import EmbeddedBroker, free_port
 from gateway.kafka.topics import ensure_topics
+from tests.redis_server import RedisServer
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "bench-token"
@@ -62,6 +67,9 @@ class Server:
     def start(self, port: int) -> None:
         self.port = port
         command = [part.replace("{port}", str(port)) for part in self.command]
+        config = next((Path(part) for part in command if part.endswith(".toml")), None)
+        if config is not None:  # a gateway: its config names the port
+            config.write_text(config.read_text().replace("port = 0\n", f"port = {port}\n"))
         self.process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **self.env},
                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         _wait_listening(port, self.process)
@@ -87,8 +95,9 @@ def _wait_listening(port: int, process: subprocess.Popen[bytes], timeout_s: floa
     raise RuntimeError(f"nothing listens on {port}")
 
 
-def gateway_config(bootstrap: str, port: int, workdir: Path, workers: int) -> Path:
+def gateway_config(bootstrap: str, port: int, workdir: Path, redis_url: str | None = None) -> Path:
     workdir.mkdir(parents=True, exist_ok=True)
+    dedupe = f'[dedupe]\nbackend = "redis"\nredis_url = "{redis_url}"\n' if redis_url else ""
     path = workdir / "gateway.toml"
     path.write_text(f"""
 [server]
@@ -106,54 +115,106 @@ id = "picktime"
 provider = "picktime"
 auth = "token"
 secret = "{TOKEN}"
-""")
+{dedupe}""")
     return path
 
 
-def wrk(port: int, seconds: int, connections: int, run_id: str) -> WrkResult:
-    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s", "-s", str(ROOT / "bench/unique.lua"),
-               f"http://127.0.0.1:{port}/webhooks/picktime", "--", run_id, TOKEN, "/webhooks/picktime"]
-    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    line = next(line for line in output.splitlines() if line.startswith("BENCH "))
-    return msgspec.json.decode(line.removeprefix("BENCH "), type=WrkResult)
+def _wrk_command(port: int, seconds: int, connections: int, run_id: str) -> list[str]:
+    return ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s", "-s", str(ROOT / "bench/unique.lua"),
+            f"http://127.0.0.1:{port}/webhooks/picktime", "--", run_id, TOKEN, "/webhooks/picktime"]
+
+
+def wrk(ports: list[int], seconds: int, connections: int, run_id: str) -> WrkResult:
+    """wrk against every port at once, the connections split between them; the results added up.
+
+    With several ports, p50 and p99 are the worst of the instances' (an upper bound of the whole's).
+    """
+    loads = [subprocess.Popen(_wrk_command(port, seconds, connections // len(ports), f"{run_id}-{n}"),
+                              stdout=subprocess.PIPE, text=True) for n, port in enumerate(ports)]
+    results = []
+    for load in loads:
+        output, _ = load.communicate()
+        if load.returncode != 0:
+            raise RuntimeError(f"wrk failed ({load.returncode})")
+        line = next(line for line in output.splitlines() if line.startswith("BENCH "))
+        results.append(msgspec.json.decode(line.removeprefix("BENCH "), type=WrkResult))
+    return WrkResult(requests=sum(r.requests for r in results), duration_us=max(r.duration_us for r in results),
+                     p50_us=max(r.p50_us for r in results), p99_us=max(r.p99_us for r in results),
+                     max_us=max(r.max_us for r in results), errors=sum(r.errors for r in results))
 
 
 def gateway_name(workers: int) -> str:
     return "gateway" if workers == 1 else f"gateway {workers} workers"
 
 
-def servers(bootstrap: str, configs: dict[int, Path]) -> list[Server]:
-    """The two baselines, then the gateway once per worker count (each with its own config and spool)."""
+REDIS_ONE = "gateway + redis"
+REDIS_TWO = "2 instances + redis"
+
+
+@dataclass
+class Setup:
+    """What wrk drives at once: one server, or several instances on ports of their own."""
+
+    name: str
+    servers: list[Server]
+
+    def start(self) -> list[int]:
+        ports = [free_port() for _ in self.servers]
+        for server, port in zip(self.servers, ports, strict=True):
+            server.start(port)
+        return ports
+
+    def stop(self) -> None:
+        for server in self.servers:
+            server.stop()
+
+    def cpu_seconds(self) -> float:
+        return sum(_cpu_seconds(server.process.pid) for server in self.servers if server.process is not None)
+
+
+def _gateway(name: str, config: Path, workers: int = 1) -> Server:
+    return Server(name, [sys.executable, "-m", "gateway", "serve", "--config", str(config), "--workers", str(workers)])
+
+
+def setups(bootstrap: str, workdir: Path, worker_counts: list[int], redis_url: str | None) -> list[Setup]:
+    """The two baselines, the gateway once per worker count, then one and two instances on Redis.
+
+    Every gateway has a config and spool of its own; the port in its config is the one ``Server.start`` gets.
+    """
     python = sys.executable
     uvicorn = [python, "-m", "uvicorn", "--port", "{port}", "--no-access-log", "--log-level", "warning"]
-    return [
-        Server("starlette floor", [*uvicorn, "bench.baseline_starlette:app"]),
-        Server("fastapi receiver", [*uvicorn, "bench.baseline_fastapi:app"],
-               env={"BENCH_BOOTSTRAP": bootstrap, "BENCH_TOPIC": FASTAPI_TOPIC}),
-        *(Server(gateway_name(workers),
-                 [python, "-m", "gateway", "serve", "--config", str(config), "--workers", str(workers)])
-          for workers, config in configs.items()),
+
+    def config(name: str, redis: str | None = None) -> Path:
+        return gateway_config(bootstrap, 0, workdir / name, redis)
+
+    found = [
+        Setup("starlette floor", [Server("starlette floor", [*uvicorn, "bench.baseline_starlette:app"])]),
+        Setup("fastapi receiver", [Server("fastapi receiver", [*uvicorn, "bench.baseline_fastapi:app"],
+                                          env={"BENCH_BOOTSTRAP": bootstrap, "BENCH_TOPIC": FASTAPI_TOPIC})]),
+        *(Setup(gateway_name(workers), [_gateway(gateway_name(workers), config(f"w{workers}"), workers)])
+          for workers in worker_counts),
     ]
+    if redis_url:
+        found.append(Setup(REDIS_ONE, [_gateway(REDIS_ONE, config("redis-1", redis_url))]))
+        found.append(Setup(REDIS_TWO, [_gateway(f"{REDIS_TWO} #{n}", config(f"redis-2-{n}", redis_url))
+                                       for n in range(2)]))
+    return found
 
 
-def compare(args: argparse.Namespace, broker: EmbeddedBroker, workdir: Path) -> int:
+def compare(args: argparse.Namespace, broker: EmbeddedBroker, workdir: Path, redis_url: str | None) -> int:
     results: dict[str, list[WrkResult]] = {}
     for round_number in range(args.rounds):
-        port = free_port()
-        configs = {workers: gateway_config(broker.bootstrap_servers, port, workdir / f"round{round_number}-w{workers}",
-                                           workers) for workers in args.workers}
-        for server in servers(broker.bootstrap_servers, configs):
-            server.start(port)
+        for setup in setups(broker.bootstrap_servers, workdir / f"round{round_number}", args.workers, redis_url):
+            ports = setup.start()
             try:
-                wrk(port, args.warmup, args.connections, f"warm{round_number}")
-                assert server.process is not None
-                cpu_before = _cpu_seconds(server.process.pid)
-                result = wrk(port, args.seconds, args.connections, f"r{round_number}{server.name[:3]}")
-                result.server_cpu_s = _cpu_seconds(server.process.pid) - cpu_before
+                wrk(ports, args.warmup, args.connections, f"warm{round_number}{setup.name[:3]}")
+                cpu_before = setup.cpu_seconds()
+                result = wrk(ports, args.seconds, args.connections, f"r{round_number}{setup.name[:3]}")
+                result.server_cpu_s = setup.cpu_seconds() - cpu_before
             finally:
-                server.stop()
-            results.setdefault(server.name, []).append(result)
-            print(f"round {round_number + 1} {server.name:<17} {result.rate:8.0f} req/s  "
+                setup.stop()
+            results.setdefault(setup.name, []).append(result)
+            print(f"round {round_number + 1} {setup.name:<19} {result.rate:8.0f} req/s  "
                   f"p50 {result.p50_us / 1000:6.1f} ms  p99 {result.p99_us / 1000:6.1f} ms  errors {result.errors}  "
                   f"cpu {result.cpu_us_per_request:5.0f} us/req", flush=True)
     return report(results, args)
@@ -165,15 +226,19 @@ def report(results: dict[str, list[WrkResult]], args: argparse.Namespace) -> int
     errors = {name: sum(r.errors for r in runs) for name, runs in results.items()}
     cpu = {name: statistics.median(r.cpu_us_per_request for r in runs) for name, runs in results.items()}
     print(f"\n{args.connections} connections, {args.seconds} s x {args.rounds} rounds")
-    print(f"{'server':<20}{'req/s (median)':>16}{'p99 ms (worst)':>16}{'errors':>8}{'cpu us/req':>12}")
+    print(f"{'server':<22}{'req/s (median)':>16}{'p99 ms (worst)':>16}{'errors':>8}{'cpu us/req':>12}")
     for name in results:
-        print(f"{name:<20}{rate[name]:>16.0f}{p99[name]:>16.1f}{errors[name]:>8}{cpu[name]:>12.0f}")
+        print(f"{name:<22}{rate[name]:>16.0f}{p99[name]:>16.1f}{errors[name]:>8}{cpu[name]:>12.0f}")
     print()
     for workers in args.workers:
         name = gateway_name(workers)
         print(f"{name} / fastapi receiver = {rate[name] / rate['fastapi receiver']:.2f}x, "
               f"/ starlette floor = {rate[name] / rate['starlette floor']:.2f}x"
               + (f", / gateway = {rate[name] / rate['gateway']:.2f}x" if workers != 1 and 1 in args.workers else ""))
+    if REDIS_ONE in rate and "gateway" in rate:
+        cost = 1 - rate[REDIS_ONE] / rate["gateway"]
+        print(f"{REDIS_ONE} / gateway = {rate[REDIS_ONE] / rate['gateway']:.2f}x (Redis costs {cost:.0%} of one "
+              f"worker's throughput; target < 10%), {REDIS_TWO} / gateway = {rate[REDIS_TWO] / rate['gateway']:.2f}x")
     if 1 not in args.workers:
         return 0
     vs_fastapi = rate["gateway"] / rate["fastapi receiver"]
@@ -225,8 +290,7 @@ def _requests_served(port: int) -> int:
 
 def memory(args: argparse.Namespace, broker: EmbeddedBroker, workdir: Path) -> int:
     port = free_port()
-    config = gateway_config(broker.bootstrap_servers, port, workdir / "memory", 1)
-    [gateway] = [server for server in servers(broker.bootstrap_servers, {1: config}) if server.name == "gateway"]
+    gateway = _gateway("gateway", gateway_config(broker.bootstrap_servers, 0, workdir / "memory"))
     gateway.start(port)
     assert gateway.process is not None
     load = subprocess.Popen(["wrk", "-t2", f"-c{args.connections}", "-d3600s", "--timeout", "5s",
@@ -258,6 +322,8 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2],
                         help="gateway worker counts, each run in every round (e.g. --workers 1 2)")
+    parser.add_argument("--no-redis", action="store_true",
+                        help="leave out the two Redis setups (they need redis-server: apt-get install redis-server)")
     parser.add_argument("--memory", action="store_true", help="run the gateway to 1M requests and report RSS")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
@@ -271,7 +337,12 @@ def main() -> int:
             asyncio.run(ensure_topics(broker.bootstrap_servers,
                                       TopicSettings(canonical=FASTAPI_TOPIC, raw=FASTAPI_TOPIC + ".r",
                                                     dead_letter=FASTAPI_TOPIC + ".d", partitions=1)))
-            return memory(args, broker, workdir) if args.memory else compare(args, broker, workdir)
+            if args.memory:
+                return memory(args, broker, workdir)
+            if args.no_redis:
+                return compare(args, broker, workdir, None)
+            with RedisServer(workdir) as redis:
+                return compare(args, broker, workdir, redis.url)
 
 
 if __name__ == "__main__":

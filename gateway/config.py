@@ -77,7 +77,21 @@ class SpoolSettings(_Section, frozen=True):
 
 
 class DedupeSettings(_Section, frozen=True):
+    """Where deliveries are claimed and remembered: this host's SQLite, or a Redis every replica shares."""
+
+    backend: Literal["local", "redis"] = "local"
     window_s: int = 86_400
+    redis_url: str | None = None
+    redis_url_env: str | None = None
+    redis_timeout_ms: int = 250
+    claim_ttl_s: int = 30
+    wait_ms: int = 5000
+
+    def redis_address(self, env: Mapping[str, str]) -> str | None:
+        """The Redis URL: ``redis_url``, else the variable ``redis_url_env`` names."""
+        if self.redis_url:
+            return self.redis_url
+        return env.get(self.redis_url_env) if self.redis_url_env else None
 
 
 class MappingSettings(_Section, frozen=True):
@@ -169,6 +183,8 @@ def _check(config: Config, where: str, env: Mapping[str, str]) -> None:
             raise ConfigError(where, f"server.{setting} must be positive - at $.server.{setting}")
     for name, value in (("kafka.ack_timeout_ms", config.kafka.ack_timeout_ms),
                         ("spool.max_bytes", config.spool.max_bytes), ("dedupe.window_s", config.dedupe.window_s),
+                        ("dedupe.redis_timeout_ms", config.dedupe.redis_timeout_ms),
+                        ("dedupe.claim_ttl_s", config.dedupe.claim_ttl_s), ("dedupe.wait_ms", config.dedupe.wait_ms),
                         ("kafka.max_record_bytes", config.kafka.max_record_bytes)):
         if value <= 0:
             raise ConfigError(where, f"{name} must be positive - at $.{name}")
@@ -180,12 +196,28 @@ def _check(config: Config, where: str, env: Mapping[str, str]) -> None:
         raise ConfigError(where, "kafka.max_batch_bytes must not exceed kafka.max_record_bytes (the broker refuses "
                                  "larger batches) - at $.kafka.max_batch_bytes")
     _check_mapping(config.mapping, where)
+    _check_dedupe(config.dedupe, where, env)
+    if config.dedupe.claim_ttl_s * 1000 <= config.kafka.ack_timeout_ms:
+        raise ConfigError(where, "dedupe.claim_ttl_s must exceed kafka.ack_timeout_ms (a claim outlives its publish)"
+                                 " - at $.dedupe.claim_ttl_s")
     seen: set[str] = set()
     for index, source in enumerate(config.sources):
         _check_source(source, f"{where}: $.sources[{index}]", env)
         if source.id in seen:
             raise ConfigError(f"{where}: $.sources[{index}].id", f"duplicate source id {source.id!r}")
         seen.add(source.id)
+
+
+def _check_dedupe(dedupe: DedupeSettings, where: str, env: Mapping[str, str]) -> None:
+    if dedupe.wait_ms > dedupe.claim_ttl_s * 1000:
+        raise ConfigError(where, "dedupe.wait_ms must not exceed dedupe.claim_ttl_s - at $.dedupe.wait_ms")
+    if dedupe.redis_url_env and dedupe.redis_url_env not in env:
+        raise ConfigError(f"{where}: $.dedupe.redis_url_env", f"environment variable {dedupe.redis_url_env} is not set")
+    address = dedupe.redis_address(env)
+    if dedupe.backend == "redis" and not address:
+        raise ConfigError(f"{where}: $.dedupe", "backend = 'redis' needs redis_url or redis_url_env")
+    if address and not address.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError(f"{where}: $.dedupe", "a Redis URL starts with redis://, rediss:// or unix://")
 
 
 def _check_scheme_secrets(source: SourceSettings, where: str, env: Mapping[str, str]) -> None:

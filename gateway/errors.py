@@ -109,6 +109,18 @@ class PayloadError(GatewayError):
         return found
 
 
+class InProgressError(GatewayError):
+    """Another copy of this delivery is still being published after the wait: retry after ``Retry-After``."""
+
+    status_code = 503
+    problem = "delivery-in-progress"
+    title = "Another copy of this delivery is being published"
+
+    def __init__(self, detail: str, *, delivery_id: str, retry_after_s: int) -> None:
+        super().__init__(detail, headers={"Retry-After": str(retry_after_s)})
+        self.delivery_id = delivery_id
+
+
 class NoRoomError(GatewayError):
     """The gateway cannot keep the request durably now (its spool is full): retry after ``Retry-After``."""
 

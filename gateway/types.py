@@ -17,6 +17,7 @@ Problem = Literal[
     "record-too-large",
     "unprocessable-payload",
     "spool-full",
+    "delivery-in-progress",
     "client-gone",
     "internal-error",
 ]

@@ -23,6 +23,7 @@ from gateway.kafka.topics import ensure_topics
 from gateway.ops import logging as gateway_logging
 from gateway.ops.processes import terminate
 from tests import logcapture
+from tests.redis_server import RedisServer
 from tests.waiting import wait_for
 
 # Property tests check behaviour, not speed: a loaded 2-core CI machine must not fail them on hypothesis' deadline.
@@ -99,6 +100,13 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedBroker]
     """One Tansu broker on a free loopback port for the whole session."""
     log = tmp_path_factory.mktemp("broker") / "tansu.log"
     with EmbeddedBroker("127.0.0.1", free_port(), log_path=log) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """One redis-server on a free loopback port for the whole session (tests that kill it start their own)."""
+    with RedisServer(tmp_path_factory.mktemp("redis")) as running:
         yield running
 
 

@@ -26,7 +26,10 @@ from gateway.kafka.delivery import Deliverer
 from gateway.kafka.publisher import ProducerRefusal, Publisher
 from gateway.ops.logging import configure_logging
 from gateway.ops.metrics import CONTENT_TYPE_LATEST, Metrics
+from gateway.storage.claims import Claims, DedupeHealth
 from gateway.storage.dedupe import DedupeStore
+from gateway.storage.local_claims import LocalClaimBackend
+from gateway.storage.redis_claims import RedisClaimBackend
 from gateway.storage.spool import Spool
 
 __all__ = ["CONFIG_ENV", "WORKERS_ENV", "GatewayApp", "app_from_environment", "create_app"]
@@ -65,6 +68,7 @@ class ReadinessReport(msgspec.Struct, frozen=True, kw_only=True):
     broker: bool
     missing_topics: list[str]
     spool: SpoolState
+    dedupe: DedupeHealth
     quarantine: QuarantineState
     detail: str | None = None
     refused: ProducerRefusal | None = None
@@ -104,6 +108,20 @@ def app_from_environment() -> GatewayApp:
     return create_app(config, workers=int(os.environ.get(WORKERS_ENV, "1")))
 
 
+def build_claims(config: Config, env: Mapping[str, str]) -> Claims:
+    """The dedupe claims the configuration asks for: Redis, or this host's SQLite and lock file (any workers)."""
+    settings = config.dedupe
+    url = settings.redis_address(env)
+    if settings.backend == "redis" and url:
+        backend: RedisClaimBackend | LocalClaimBackend = RedisClaimBackend(
+            url, window_s=settings.window_s, claim_ttl_s=settings.claim_ttl_s,
+            timeout_s=settings.redis_timeout_ms / 1000)
+    else:
+        store = DedupeStore(config.spool.path, settings.window_s)
+        backend = LocalClaimBackend(store)
+    return Claims(backend, wait_s=settings.wait_ms / 1000)
+
+
 def create_app(config: Config, env: Mapping[str, str] | None = None, workers: int = 1) -> GatewayApp:
     """The gateway for a checked configuration (one of ``workers`` processes sharing the spool limit)."""
     sources = build_sources(config.sources, os.environ if env is None else env)
@@ -111,9 +129,9 @@ def create_app(config: Config, env: Mapping[str, str] | None = None, workers: in
     publisher = Publisher(config.kafka, config.topics, max_request_size=config.kafka.max_record_bytes)
     spool = Spool(config.spool.path, config.spool.max_bytes // workers)
     deliverer = Deliverer(publisher, spool, metrics)
-    dedupe = DedupeStore(config.spool.path, config.dedupe.window_s)
+    claims = build_claims(config, os.environ if env is None else env)
     mapper = Mapper(config.mapping, config.topics)
-    webhook = WebhookEndpoint(config, sources, deliverer, dedupe, metrics, mapper)
+    webhook = WebhookEndpoint(config, sources, deliverer, claims, metrics, mapper)
 
     async def healthz(request: Request) -> Response:
         return _json({"status": "alive"})
@@ -126,8 +144,8 @@ def create_app(config: Config, env: Mapping[str, str] | None = None, workers: in
         else:
             status = "ready" if broker.broker else "ready-spooling"
         report = ReadinessReport(status=status, broker=broker.broker, missing_topics=broker.missing_topics,
-                                 spool=spool_state, quarantine=_quarantine_state(spool), detail=broker.detail,
-                                 refused=broker.refusal)
+                                 spool=spool_state, dedupe=claims.health(), quarantine=_quarantine_state(spool),
+                                 detail=broker.detail, refused=broker.refusal)
         return _json(report, 503 if status == "not-ready" else 200)
 
     async def metrics_endpoint(request: Request) -> Response:
@@ -136,7 +154,7 @@ def create_app(config: Config, env: Mapping[str, str] | None = None, workers: in
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         _log.info("starting", sources=len(config.sources), bootstrap_servers=config.kafka.bootstrap_servers)
-        await dedupe.open()
+        await claims.open()
         await deliverer.start()
         _log.info("ready to receive", host=config.server.host, port=config.server.port, spool=str(spool.path))
         try:
@@ -145,7 +163,7 @@ def create_app(config: Config, env: Mapping[str, str] | None = None, workers: in
             _log.info("stopping: in-flight requests are done; flushing the producer")
             mapper.close()
             await deliverer.stop()
-            await dedupe.close()
+            await claims.close()
             metrics.worker_stopped()
             _log.info("stopped", spooled_records=spool.records)
 

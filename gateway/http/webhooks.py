@@ -23,6 +23,7 @@ from gateway.errors import (
     PROBLEM_TYPE_BASE,
     BodyTooLargeError,
     GatewayError,
+    InProgressError,
     NoRoomError,
     PayloadError,
     RecordTooLargeError,
@@ -41,8 +42,7 @@ from gateway.ops.log_lines import DeadLetterReason, Webhook
 from gateway.ops.logging import log_request
 from gateway.ops.metrics import UNKNOWN_LABEL, Metrics
 from gateway.outbound import OutboundRecord
-from gateway.storage.dedupe import DedupeStore
-from gateway.storage.keylocks import KeyedLocks
+from gateway.storage.claims import Claims
 from gateway.storage.spool import SpoolFullError
 from gateway.trace import Trace, request_trace
 from gateway.types import Outcome
@@ -79,7 +79,7 @@ class WebhookEndpoint:
         config: Config,
         sources: SourceTable,
         deliverer: Deliverer,
-        dedupe: DedupeStore,
+        claims: Claims,
         metrics: Metrics,
         mapper: Mapper,
     ) -> None:
@@ -89,9 +89,8 @@ class WebhookEndpoint:
         self._body_timeout_s = config.server.body_timeout_s
         self._sources = sources
         self._deliverer = deliverer
-        self._dedupe = dedupe
+        self._claims = claims
         self._metrics = metrics
-        self._locks = KeyedLocks()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope["path"]
@@ -201,14 +200,23 @@ class WebhookEndpoint:
             raise RecordTooLargeError(str(exc), topic=exc.topic, size=exc.size, limit=exc.limit) from None
 
     async def _deliver_once(self, source: Source, processed: Processed) -> tuple[Accepted, int, Outcome]:
-        """Deliver unless this delivery was seen within the window; concurrent repeats wait for the first."""
-        async with self._locks.hold((source.id, processed.delivery_key)):
-            first_events = self._dedupe.seen(source.id, processed.delivery_key)
-            if first_events is not None:
-                self._metrics.duplicates.labels(source.provider, source.id).inc()
-                return _first_answer(source.id, processed, first_events), 200, "duplicate"
+        """Deliver unless this delivery was seen within the window; concurrent copies, wherever, wait for the first."""
+        key = processed.delivery_key
+        claim = await self._claims.claim(source.id, key)
+        if claim.outcome == "duplicate":
+            self._metrics.duplicates.labels(source.provider, source.id).inc()
+            return _first_answer(source.id, processed, claim.events), 200, "duplicate"
+        if claim.outcome == "in-progress":
+            raise InProgressError("another copy of this delivery is still being published; retry",
+                                  delivery_id=processed.delivery_id, retry_after_s=1)
+        if claim.outcome == "unavailable":
+            self._metrics.dedupe_fail_open.labels(source.provider, source.id).inc()
+        try:
             spooled = await self._deliver(processed.records) == "spooled"
-            self._dedupe.remember(source.id, processed.delivery_key, len(processed.event_ids))
+        except BaseException:
+            await self._claims.release(source.id, key)
+            raise
+        await self._claims.confirm(source.id, key, len(processed.event_ids))
         self._metrics.events_published(source.provider, processed.event_types)
         accepted = Accepted(
             delivery_id=processed.delivery_id, events=processed.event_ids, note=processed.note, spooled=spooled

@@ -119,6 +119,23 @@ class DedupeNotWritten(LogLine, tag="dedupe entries not written; retries of thes
     error: str
 
 
+class DedupeRedisConnected(LogLine, tag="dedupe redis connected"):
+    """``[dedupe] backend = "redis"``: Redis answered at start."""
+
+
+class DedupeRedisUnavailable(
+    LogLine, tag="dedupe redis unavailable; accepting and publishing without dedupe (at-least-once)"
+):
+    """Redis did not answer within ``dedupe.redis_timeout_ms`` (once per outage): deliveries fail open meanwhile."""
+
+    error: str
+    """The client's error (its class and message: a host and port, never the URL's password)."""
+
+
+class DedupeRedisBack(LogLine, tag="dedupe redis available again"):
+    """Redis answers again after an outage: claims go through it again."""
+
+
 class BrokerUnreachable(LogLine, tag="broker unreachable at start; retrying in the background"):
     """Broker down at start: requests are spooled until it answers."""
 
@@ -232,7 +249,7 @@ class ConfigurationError(LogLine, tag="configuration error"):
 
 LINES: tuple[type[LogLine], ...] = (
     Webhook, Starting, Ready, Stopping, Stopped, UnhandledError, AdapterRaised, DedupeNotLoaded, DedupeLoaded,
-    DedupeNotWritten, BrokerUnreachable, BrokerAcceptsProducer, ProducerConnected, ProducerRefused, ProducerStopped,
+    DedupeNotWritten, DedupeRedisConnected, DedupeRedisUnavailable, DedupeRedisBack, BrokerUnreachable, BrokerAcceptsProducer, ProducerConnected, ProducerRefused, ProducerStopped,
     SpoolFromPreviousRun, StoppingSpooled, RecordsNotQueued, BatchRefusedForGood, AckLate, BatchSpooled,
     RelaySpoolUpdateFailed, Quarantined, Relayed, RelayNotQueued, RelayAckLate, ConfigurationError,
 )

@@ -41,6 +41,7 @@ METRIC_NAMES = (
     "gateway_spool_capacity_bytes",
     "gateway_quarantined_records",
     "gateway_duplicates_total",
+    "gateway_dedupe_fail_open_total",
 )
 
 
@@ -99,6 +100,11 @@ class Metrics:
             registry=registry, multiprocess_mode="livesum")
         self.duplicates = Counter(
             "gateway_duplicates", "Repeated deliveries answered from the dedupe store.",
+            ["provider", "source"], registry=registry,
+        )
+        self.dedupe_fail_open = Counter(
+            "gateway_dedupe_fail_open", "Deliveries published without dedupe because the dedupe store did not "
+            "answer in time (at-least-once: a repeat of one of them publishes again, under the same ids).",
             ["provider", "source"], registry=registry,
         )
         # Label children of the per-request series, by label values: labels() costs more than a dict lookup.

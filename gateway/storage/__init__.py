@@ -1,1 +1,1 @@
-"""Local durable state: the spool, the dedupe store and its filter, per-key locks."""
+"""Local durable state: the spool, the dedupe store and its filter, delivery claims (SQLite or Redis)."""

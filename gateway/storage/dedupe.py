@@ -19,15 +19,22 @@ as their write-behind). It keeps two generations of ``window_s`` each. Only
 what the filter may hold is looked up, by primary key, inside a read
 transaction renewed at that interval too, which spares two file-lock calls
 per lookup.
+
+Whoever claims deliveries across processes (``local_claims``) learns from
+``on_written`` when entries are committed, and when: a claim held until
+``flush_interval_s`` past that is released only once every other process's
+next lookup sees the entry.
 """
 
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import hashlib
 import secrets
 import sqlite3
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -35,7 +42,7 @@ import structlog
 
 from gateway.storage.bloom import DigestSet
 
-__all__ = ["DedupeStore"]
+__all__ = ["DedupeStore", "digest"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS seen_v3 (
@@ -54,6 +61,11 @@ DROP TABLE seen_v2;
 _log = structlog.get_logger("gateway.storage.dedupe")
 # Pruning scans the table (an index on time would double every write), so not often.
 _PRUNE_EVERY_S = 300.0
+
+
+def digest(source: str, key: str) -> bytes:
+    """The 16 bytes a delivery is stored under."""
+    return _digest(source, key)
 
 
 def _digest(source: str, key: str) -> bytes:
@@ -80,7 +92,9 @@ class DedupeStore:
     def __init__(self, directory: str | Path, window_s: float, flush_interval_s: float = 0.02) -> None:
         self.path = Path(directory) / _FILE_NAME
         self.window_s = window_s
-        self._flush_interval_s = flush_interval_s
+        self.flush_interval_s = flush_interval_s
+        self.on_written: Callable[[list[bytes]], None] | None = None
+        """Called with the digests of each write-behind batch once committed (or once it failed)."""
         self._reader: sqlite3.Connection | None = None
         self._writer: sqlite3.Connection | None = None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dedupe")
@@ -103,19 +117,27 @@ class DedupeStore:
         """Delete the store in ``directory`` (not open anywhere): every delivery is new again. True if one existed."""
         database = Path(directory) / _FILE_NAME
         existed = database.exists()
-        for path in (database, database.with_name(_FILE_NAME + "-wal"), database.with_name(_FILE_NAME + "-shm")):
+        for suffix in ("", "-wal", "-shm", "-open"):
+            path = database.with_name(_FILE_NAME + suffix)
             path.unlink(missing_ok=True)
         return existed
 
     async def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._writer = _connect(self.path, cache_kib=8192)
-        self._writer.executescript(_SCHEMA)
-        if self._writer.execute("SELECT 1 FROM sqlite_master WHERE name = 'seen_v2'").fetchone():
-            self._writer.executescript(f"BEGIN; {_MIGRATE_V2} COMMIT;")
-        self._reader = _connect(self.path, cache_kib=2048)
+        # Workers starting together take turns: switching a new file to WAL is refused ("database is
+        # locked", no busy wait) while another connection is doing the same.
+        await asyncio.get_running_loop().run_in_executor(self._executor, self._open_connections)
         self._loading = asyncio.get_running_loop().run_in_executor(None, self._load, time.time() - self.window_s)
         self._loading.add_done_callback(self._loaded)
+
+    def _open_connections(self) -> None:
+        with open(self.path.with_name(_FILE_NAME + "-open"), "a") as turn:
+            fcntl.flock(turn, fcntl.LOCK_EX)
+            self._writer = _connect(self.path, cache_kib=8192)
+            self._writer.executescript(_SCHEMA)
+            if self._writer.execute("SELECT 1 FROM sqlite_master WHERE name = 'seen_v2'").fetchone():
+                self._writer.executescript(f"BEGIN; {_MIGRATE_V2} COMMIT;")
+            self._reader = _connect(self.path, cache_kib=2048)
 
     def _load(self, cutoff: float) -> tuple[DigestSet, int]:
         """On a thread: the window's rows as a filter, and the last id they include."""
@@ -158,13 +180,16 @@ class DedupeStore:
 
     def seen(self, source: str, key: str, now: float | None = None) -> int | None:
         """How many events the first answer to this delivery had, if it came within the window."""
+        return self.seen_digest(_digest(source, key), now)
+
+    def seen_digest(self, digest: bytes, now: float | None = None) -> int | None:
+        """``seen`` by the delivery's ``digest``."""
         assert self._reader is not None
         cutoff = (time.time() if now is None else now) - self.window_s
-        digest = _digest(source, key)
         pending = self._unwritten.get(digest) or self._writing.get(digest)
         if pending is not None:
             return pending[0] if pending[1] >= cutoff else None
-        if time.monotonic() - self._snapshot_at > self._flush_interval_s:
+        if time.monotonic() - self._snapshot_at > self.flush_interval_s:
             self._renew_snapshot()
         if self._filter_complete and not self._may_have_seen(digest):
             return None
@@ -211,8 +236,10 @@ class DedupeStore:
             self._flusher = asyncio.get_running_loop().create_task(self._flush_soon(), name="dedupe-flush")
 
     async def _flush_soon(self) -> None:
-        await asyncio.sleep(self._flush_interval_s)
-        await self._flush()
+        """Write what was remembered, every interval, until nothing is left (entries of a write in progress included)."""
+        while self._unwritten:
+            await asyncio.sleep(self.flush_interval_s)
+            await self._flush()
 
     async def _flush(self) -> None:
         if not self._unwritten or self._writer is None:
@@ -228,7 +255,9 @@ class DedupeStore:
             _log.error("dedupe entries not written; retries of these deliveries will publish again",
                        entries=len(rows), error=str(exc))
         finally:
-            self._writing = {}
+            written, self._writing = list(self._writing), {}
+            if self.on_written is not None:
+                self.on_written(written)
 
     def _write(self, rows: list[tuple[bytes, int, int, int]]) -> None:
         assert self._writer is not None

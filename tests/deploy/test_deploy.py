@@ -18,8 +18,10 @@ from starlette.applications import Starlette
 from starlette.routing import Match
 
 from adapters import ADAPTERS
+from gateway.commands.serve import _GRACEFUL_SHUTDOWN_S
 from gateway.config import Config, load_config
 from gateway.http.app import create_app
+from gateway.kafka.delivery import _SHUTDOWN_DRAIN_S
 from gateway.ops.metrics import METRIC_NAMES, Metrics
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,6 +33,7 @@ MANIFESTS = sorted(path for path in K8S.glob("*.yaml") if path.name != "kustomiz
 K8S_VERSIONS = ("1.30", kubernetes_validate.latest_version())
 RUNBOOK_ANCHOR = "README.md#operations-runbook"
 NON_ROOT_UID = 10001
+GATEWAY = "booking-gateway"
 
 Doc = dict[str, Any]
 
@@ -91,14 +94,20 @@ def _k8s_docs() -> Iterator[tuple[Path, Doc]]:
             yield path, document
 
 
-def _k8s(kind: str) -> Doc:
-    found = [document for _, document in _k8s_docs() if document["kind"] == kind]
-    assert len(found) == 1, f"expected one {kind}, found {len(found)}"
+def _k8s(kind: str, name: str | None = None) -> Doc:
+    found = [document for _, document in _k8s_docs()
+             if document["kind"] == kind and name in (None, document["metadata"]["name"])]
+    assert len(found) == 1, f"expected one {kind} {name or ''}, found {len(found)}"
     return found[0]
 
 
+def _gateway() -> Doc:
+    """The gateway's StatefulSet (deploy/k8s also runs Redis as one)."""
+    return _k8s("StatefulSet", GATEWAY)
+
+
 def _container() -> Doc:
-    containers: list[Doc] = _k8s("Deployment")["spec"]["template"]["spec"]["containers"]
+    containers: list[Doc] = _gateway()["spec"]["template"]["spec"]["containers"]
     assert len(containers) == 1
     return containers[0]
 
@@ -391,7 +400,7 @@ def test_k8s_configmap_config_is_accepted(k8s_config: Config, config: Config) ->
 
 
 def test_k8s_secret_holds_every_source_secret() -> None:
-    """The Secret has a key for each secret_env of the ConfigMap's config (and no other), and the Deployment loads it."""
+    """The Secret has a key for each secret_env of the ConfigMap's config (and no other), and the gateway loads it."""
     secret = _k8s("Secret")
     wanted = set(_secret_env(_k8s("ConfigMap")["data"]["gateway.toml"]))
     assert wanted == set(secret["stringData"])
@@ -410,19 +419,29 @@ def test_k8s_probes_ask_real_routes_on_the_container_port(k8s_config: Config, ap
         assert http_get["port"] in (k8s_config.server.port, "http")
 
 
-def test_k8s_deployment_runs_locked_down() -> None:
+def test_k8s_gateway_runs_locked_down() -> None:
     """Pods run as uid 10001 on a read-only root filesystem, with a writable volume for the spool."""
-    pod = _k8s("Deployment")["spec"]["template"]["spec"]
+    pod = _gateway()["spec"]["template"]["spec"]
     container = _container()
     context = {**pod["securityContext"], **container["securityContext"]}
     assert context["runAsNonRoot"] is True and context["runAsUser"] == NON_ROOT_UID
     assert context["readOnlyRootFilesystem"] is True and context["allowPrivilegeEscalation"] is False
-    assert pod["terminationGracePeriodSeconds"] == 30
 
 
-def test_k8s_deployment_mounts_config_and_spool(k8s_config: Config) -> None:
-    """The ConfigMap is mounted where the command reads it, and the spool path sits on a writable volume."""
-    pod = _k8s("Deployment")["spec"]["template"]["spec"]
+def test_k8s_grace_period_covers_the_shutdown_drain() -> None:
+    """SIGTERM comes after preStop; then in-flight requests, the relay's drain and a flush must fit in the grace."""
+    pod = _gateway()["spec"]["template"]["spec"]
+    pre_stop = _container()["lifecycle"]["preStop"]["exec"]["command"]
+    assert pre_stop[0] == "sleep"
+    flush_margin_s = 5
+    needed = int(pre_stop[1]) + _GRACEFUL_SHUTDOWN_S + _SHUTDOWN_DRAIN_S + flush_margin_s
+    assert pod["terminationGracePeriodSeconds"] >= needed
+
+
+def test_k8s_gateway_mounts_config_and_spool(k8s_config: Config) -> None:
+    """The ConfigMap is mounted where the command reads it; the spool path is on a claim of each pod's own."""
+    gateway = _gateway()
+    pod = gateway["spec"]["template"]["spec"]
     container = _container()
     volumes = {volume["name"]: volume for volume in pod["volumes"]}
     mounts = {mount["mountPath"]: mount["name"] for mount in container["volumeMounts"]}
@@ -430,50 +449,82 @@ def test_k8s_deployment_mounts_config_and_spool(k8s_config: Config) -> None:
     config_dir = str(Path(config_path).parent)
     assert volumes[mounts[config_dir]]["configMap"]["name"] == _k8s("ConfigMap")["metadata"]["name"]
     spool = [path for path in mounts if Path(k8s_config.spool.path).is_relative_to(path)]
-    assert spool and "configMap" not in volumes[mounts[spool[0]]]
-    size_limit = volumes[mounts[spool[0]]].get("emptyDir", {}).get("sizeLimit")
-    assert size_limit is None or _bytes(size_limit) > k8s_config.spool.max_bytes, "the spool cannot reach its max_bytes"
+    assert len(spool) == 1
+    claims = {claim["metadata"]["name"]: claim["spec"] for claim in gateway["spec"]["volumeClaimTemplates"]}
+    assert mounts[spool[0]] in claims and mounts[spool[0]] not in volumes, "the spool must outlive the pod"
+    claim = claims[mounts[spool[0]]]
+    assert claim["accessModes"] == ["ReadWriteOnce"]
+    assert _bytes(claim["resources"]["requests"]["storage"]) > k8s_config.spool.max_bytes, "spool cannot fill"
 
 
-def test_k8s_deployment_shape() -> None:
-    """Two replicas with resource requests (the HPA needs CPU requests)."""
-    deployment = _k8s("Deployment")
-    assert deployment["spec"]["replicas"] == 2
-    assert _container()["resources"]["requests"]["cpu"]
+def test_k8s_gateway_keeps_its_spool_claims() -> None:
+    """A StatefulSet with a governing headless Service, whose claims outlive scale-down and deletion."""
+    spec = _gateway()["spec"]
+    assert spec["replicas"] == 2
+    assert _container()["resources"]["requests"]["cpu"]  # the HPA needs CPU requests
+    assert spec["persistentVolumeClaimRetentionPolicy"] == {"whenDeleted": "Retain", "whenScaled": "Retain"}
+    governing = _k8s("Service", spec["serviceName"])
+    assert governing["spec"]["clusterIP"] == "None"
 
 
 def test_k8s_selectors_match_the_pods() -> None:
-    """Deployment, Service and PodDisruptionBudget select the pod template's labels; the HPA targets the Deployment."""
-    deployment = _k8s("Deployment")
-    labels = deployment["spec"]["template"]["metadata"]["labels"]
+    """The gateway's Services and PodDisruptionBudget select its pods (not Redis'); the HPA targets its StatefulSet."""
+    gateway = _gateway()
+    labels = gateway["spec"]["template"]["metadata"]["labels"]
+    redis_labels = _k8s("StatefulSet", "booking-gateway-redis")["spec"]["template"]["metadata"]["labels"]
     selectors = [
-        deployment["spec"]["selector"]["matchLabels"],
-        _k8s("Service")["spec"]["selector"],
+        gateway["spec"]["selector"]["matchLabels"],
+        _k8s("Service", GATEWAY)["spec"]["selector"],
+        _k8s("Service", gateway["spec"]["serviceName"])["spec"]["selector"],
         _k8s("PodDisruptionBudget")["spec"]["selector"]["matchLabels"],
     ]
     assert all(selector.items() <= labels.items() for selector in selectors)
+    assert not any(selector.items() <= redis_labels.items() for selector in selectors)
     assert _k8s("PodDisruptionBudget")["spec"]["minAvailable"] == 1
     target = _k8s("HorizontalPodAutoscaler")["spec"]["scaleTargetRef"]
-    assert (target["kind"], target["name"]) == ("Deployment", deployment["metadata"]["name"])
+    assert (target["kind"], target["name"]) == ("StatefulSet", GATEWAY)
 
 
 def test_k8s_service_targets_the_named_port() -> None:
-    """The Service forwards to the container's http port."""
+    """The gateway's Services forward to the container's http port."""
     port_names = {port["name"] for port in _container()["ports"]}
-    assert all(port["targetPort"] in port_names for port in _k8s("Service")["spec"]["ports"])
+    for name in (GATEWAY, _gateway()["spec"]["serviceName"]):
+        assert all(port["targetPort"] in port_names for port in _k8s("Service", name)["spec"]["ports"])
 
 
-def test_k8s_hpa_scales_on_cpu() -> None:
-    """The HPA (autoscaling/v2) scales on CPU utilisation, never below the Deployment's replicas."""
+def test_k8s_hpa_scales_on_cpu_and_down_one_pod_at_a_time() -> None:
+    """The HPA (autoscaling/v2) scales on CPU, never below the StatefulSet's replicas, and down by one pod at a time."""
     hpa = _k8s("HorizontalPodAutoscaler")
     assert hpa["apiVersion"] == "autoscaling/v2"
     assert [metric["resource"]["name"] for metric in hpa["spec"]["metrics"]] == ["cpu"]
-    assert hpa["spec"]["minReplicas"] >= _k8s("Deployment")["spec"]["replicas"]
+    assert hpa["spec"]["minReplicas"] >= _gateway()["spec"]["replicas"]
+    scale_down = hpa["spec"]["behavior"]["scaleDown"]
+    assert [(policy["type"], policy["value"]) for policy in scale_down["policies"]] == [("Pods", 1)]
+
+
+def test_k8s_dedupe_is_the_redis_it_runs(k8s_config: Config) -> None:
+    """The ConfigMap's [dedupe] is Redis, at the Service redis.yaml defines, on the port its pods serve."""
+    assert k8s_config.dedupe.backend == "redis" and k8s_config.dedupe.redis_url
+    url = urlsplit(k8s_config.dedupe.redis_url)
+    service = _k8s("Service", url.hostname)
+    redis = _k8s("StatefulSet", "booking-gateway-redis")
+    assert service["spec"]["selector"].items() <= redis["spec"]["template"]["metadata"]["labels"].items()
+    assert [port["port"] for port in service["spec"]["ports"]] == [url.port]
+    container = redis["spec"]["template"]["spec"]["containers"][0]
+    container_ports = {port["name"]: port["containerPort"] for port in container["ports"]}
+    assert all(container_ports[port["targetPort"]] == 6379 for port in service["spec"]["ports"])
+
+
+def test_compose_dedupe_is_its_redis_service(config: Config, compose: Doc) -> None:
+    """deploy/gateway.toml's Redis is the compose redis service, which the gateway waits for."""
+    assert config.dedupe.backend == "redis" and config.dedupe.redis_url
+    assert urlsplit(config.dedupe.redis_url).hostname in compose
+    assert compose["gateway"]["depends_on"]["redis"]["condition"] == "service_healthy"
 
 
 def test_k8s_scrape_annotations_point_at_the_metrics_route(k8s_config: Config, app: Starlette) -> None:
     """The pod's prometheus.io annotations name server.port and a path the app serves."""
-    annotations = _k8s("Deployment")["spec"]["template"]["metadata"]["annotations"]
+    annotations = _gateway()["spec"]["template"]["metadata"]["annotations"]
     assert annotations["prometheus.io/scrape"] == "true"
     assert annotations["prometheus.io/port"] == str(k8s_config.server.port)
     assert _serves(app, "GET", annotations["prometheus.io/path"])

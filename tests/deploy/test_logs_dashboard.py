@@ -125,9 +125,10 @@ def test_the_dashboard_is_well_formed() -> None:
 
 
 def test_alloy_keeps_only_the_gateway() -> None:
-    """Kubernetes: the gateway Deployment's pod label; compose: the gateway service."""
-    deployment = yaml.safe_load((DEPLOY / "k8s" / "deployment.yaml").read_text())
-    name = deployment["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/name"]
+    """Kubernetes: the gateway StatefulSet's pod label (not Redis'); compose: the gateway service."""
+    gateway = yaml.safe_load((DEPLOY / "k8s" / "statefulset.yaml").read_text())
+    assert gateway["kind"] == "StatefulSet"
+    name = gateway["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/name"]
     assert f'regex         = "{name}"' in ALLOY_CONFIGS[0].read_text()
     compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())["services"]
     assert 'regex         = "gateway"' in ALLOY_CONFIGS[1].read_text() and "gateway" in compose

@@ -13,7 +13,7 @@ import pytest
 from adapters import ADAPTERS
 from adapters.signatures import SOURCE_SCHEMES
 from gateway.commands.dev import bundled_dev_config
-from gateway.config import AuthScheme, ConfigError, MappingSettings, load_config, parse_config
+from gateway.config import AuthScheme, ConfigError, DedupeSettings, MappingSettings, load_config, parse_config
 
 GOOD = """
 [server]
@@ -73,6 +73,13 @@ def test_bundled_dev_config_is_valid() -> None:
         (("[[sources]]", "[[sources]]\nid = 'picktime'\nprovider = 'picktime'\nsecret = 'x'\n[[sources]]"),
          "duplicate source id"),
         (("[kafka]", "[kafka]\nack_timeout_ms = 0"), "ack_timeout_ms must be positive"),
+        (("[spool]", "[dedupe]\nbackend = 'memcached'\n[spool]"), "$.dedupe.backend"),
+        (("[spool]", "[dedupe]\nbackend = 'redis'\n[spool]"), "backend = 'redis' needs redis_url or redis_url_env"),
+        (("[spool]", "[dedupe]\nredis_url_env = 'NO_REDIS_HERE'\n[spool]"), "NO_REDIS_HERE is not set"),
+        (("[spool]", "[dedupe]\nredis_url = 'localhost:6379'\n[spool]"), "starts with redis://"),
+        (("[spool]", "[dedupe]\nwait_ms = 31000\n[spool]"), "dedupe.wait_ms must not exceed dedupe.claim_ttl_s"),
+        (("[spool]", "[dedupe]\nredis_timeout_ms = 0\n[spool]"), "dedupe.redis_timeout_ms must be positive"),
+        (("[spool]", "[dedupe]\nclaim_ttl_s = 1\nwait_ms = 500\n[spool]"), "claim_ttl_s must exceed kafka.ack_timeout_ms"),
         (("[kafka]", "[kafka]\nmax_record_bytes = 0"), "max_record_bytes must be positive"),
         (("[kafka]", "[kafka]\nmax_record_bytes = 65536"), "max_body_bytes must be below kafka.max_record_bytes"),
         (("max_body_bytes = 983040\n[kafka]", "max_body_bytes = 4096\n[kafka]\nmax_record_bytes = 65536"),
@@ -104,6 +111,26 @@ def test_unreadable_file_is_a_config_error(tmp_path: Path) -> None:
     """A missing file is reported as such, not as a traceback."""
     with pytest.raises(ConfigError, match="cannot read the file"):
         load_config(tmp_path / "absent.toml")
+
+
+def test_dedupe_defaults_to_the_local_store_and_reads_the_redis_url_from_the_environment() -> None:
+    """No [dedupe] table: local, bounded waits. redis_url_env: the URL (which may hold a password) from the env."""
+    config = parse_config(GOOD, "test.toml", {"PICKTIME_SECRET": "s"})
+    assert (config.dedupe.backend, config.dedupe.redis_timeout_ms, config.dedupe.wait_ms) == ("local", 250, 5000)
+    env = {"PICKTIME_SECRET": "s", "GATEWAY_REDIS_URL": "redis://:pw@redis:6379/0"}
+    text = GOOD.replace("[spool]", "[dedupe]\nbackend = 'redis'\nredis_url_env = 'GATEWAY_REDIS_URL'\n[spool]")
+    assert parse_config(text, "test.toml", env).dedupe.redis_address(env) == "redis://:pw@redis:6379/0"
+
+
+def test_the_readme_shows_every_dedupe_setting_with_its_default() -> None:
+    """The README's configuration block shows [dedupe] with the defaults (the Redis URLs as comments)."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    block = re.search(r"^```toml\n(.*?)^```", readme, flags=re.M | re.S)
+    assert block is not None
+    assert msgspec.convert(tomllib.loads(block.group(1))["dedupe"], DedupeSettings) == DedupeSettings()
+    dedupe_lines = block.group(1).split("[dedupe]\n", 1)[1].split("\n[", 1)[0]
+    for name in DedupeSettings.__struct_fields__:
+        assert f"{name} = " in dedupe_lines, name
 
 
 @pytest.mark.parametrize(("mapping", "message"), [

@@ -128,3 +128,20 @@ async def test_rows_of_the_previous_layout_are_moved_over(tmp_path: Path) -> Non
         assert store.seen("src", "old-layout") == 4
     finally:
         await store.close()
+
+
+async def test_an_entry_remembered_during_a_write_is_written_too(tmp_path: Path) -> None:
+    """One remembered while the write-behind is on its thread is written next, with no further remember to wake it."""
+    store = DedupeStore(tmp_path, window_s=3600, flush_interval_s=0.01)
+    reader = DedupeStore(tmp_path, window_s=3600, flush_interval_s=0.01)
+    await store.open()
+    await reader.open()
+    try:
+        store.remember("src", "first", 1)
+        await until(lambda: bool(store._writing), "the first write to be on its thread", timeout_s=5, interval_s=0)
+        store.remember("src", "during", 1)
+        await until(lambda: reader.seen("src", "during") == 1, "the entry remembered during the write, on disk",
+                    timeout_s=5)
+    finally:
+        await store.close()
+        await reader.close()
