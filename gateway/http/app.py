@@ -108,8 +108,8 @@ def app_from_environment() -> GatewayApp:
     return create_app(config, workers=int(os.environ.get(WORKERS_ENV, "1")))
 
 
-def build_claims(config: Config, env: Mapping[str, str]) -> Claims:
-    """The dedupe claims the configuration asks for: Redis, or this host's SQLite and lock file (any workers)."""
+def build_claims(config: Config, env: Mapping[str, str], workers: int = 1) -> Claims:
+    """The dedupe claims the configuration asks for: Redis, or this host's SQLite and lock files (any workers)."""
     settings = config.dedupe
     url = settings.redis_address(env)
     if settings.backend == "redis" and url:
@@ -118,7 +118,7 @@ def build_claims(config: Config, env: Mapping[str, str]) -> Claims:
             timeout_s=settings.redis_timeout_ms / 1000)
     else:
         store = DedupeStore(config.spool.path, settings.window_s)
-        backend = LocalClaimBackend(store)
+        backend = LocalClaimBackend(store, alone=workers == 1)
     return Claims(backend, wait_s=settings.wait_ms / 1000)
 
 
@@ -129,7 +129,7 @@ def create_app(config: Config, env: Mapping[str, str] | None = None, workers: in
     publisher = Publisher(config.kafka, config.topics, max_request_size=config.kafka.max_record_bytes)
     spool = Spool(config.spool.path, config.spool.max_bytes // workers)
     deliverer = Deliverer(publisher, spool, metrics)
-    claims = build_claims(config, os.environ if env is None else env)
+    claims = build_claims(config, os.environ if env is None else env, workers)
     mapper = Mapper(config.mapping, config.topics)
     webhook = WebhookEndpoint(config, sources, deliverer, claims, metrics, mapper)
 

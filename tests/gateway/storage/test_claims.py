@@ -14,10 +14,12 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
+import pytest
+
 from gateway.kafka.broker import free_port
 from gateway.storage.claims import Claim, Claims
 from gateway.storage.dedupe import DedupeStore
-from gateway.storage.local_claims import LocalClaimBackend
+from gateway.storage.local_claims import ClaimsFolderInUse, LocalClaimBackend
 from gateway.storage.redis_claims import RedisClaimBackend
 from tests.conftest import ROOT
 from tests.redis_server import RedisServer
@@ -29,9 +31,9 @@ def _redis(url: str, *, claim_ttl_s: float = 30, wait_s: float = 5) -> Claims:
     return Claims(RedisClaimBackend(url, window_s=3600, claim_ttl_s=claim_ttl_s, timeout_s=0.25), wait_s=wait_s)
 
 
-def _local(path: Path, *, wait_s: float = 5) -> Claims:
+def _local(path: Path, *, wait_s: float = 5, alone: bool = False) -> Claims:
     store = DedupeStore(path, window_s=3600, flush_interval_s=0.01)
-    return Claims(LocalClaimBackend(store), wait_s=wait_s)
+    return Claims(LocalClaimBackend(store, alone=alone), wait_s=wait_s)
 
 
 @asynccontextmanager
@@ -185,3 +187,28 @@ async def test_local_a_confirmed_claim_is_let_go_only_once_the_other_worker_sees
                 assert time.monotonic() < deadline, f"the claim of {key} was never let go"
                 await asyncio.sleep(0.001)
             assert state == ("seen", 1), (number, state)
+
+
+async def test_local_alone_takes_the_folder_for_itself_and_no_record_locks(tmp_path: Path) -> None:
+    """A process serving alone holds the folder: its 60 copies publish once with no record lock taken, and no
+    other process can start on the folder meanwhile (its claims would not see this one's)."""
+    alone = _local(tmp_path, alone=True)
+    async with _opened(alone):
+        assert isinstance(alone.backend, LocalClaimBackend) and alone.backend.solo
+        outcomes = Counter(claim.outcome for claim in await _sixty_copies([alone], "k-alone"))
+        assert outcomes == {"first": 1, "duplicate": 59}
+        for late in (_local(tmp_path), _local(tmp_path, alone=True)):
+            with pytest.raises(ClaimsFolderInUse, match="serves alone"):
+                await late.open()
+    after = _local(tmp_path)  # once it is gone, the folder is free again
+    async with _opened(after):
+        assert isinstance(after.backend, LocalClaimBackend) and not after.backend.solo
+
+
+async def test_local_alone_beside_others_shares_the_folder(tmp_path: Path) -> None:
+    """Asked to serve alone where another process already is, a process shares the folder and its record locks."""
+    worker, alone = _local(tmp_path), _local(tmp_path, alone=True)
+    async with _opened(worker, alone):
+        assert isinstance(alone.backend, LocalClaimBackend) and not alone.backend.solo
+        outcomes = Counter(claim.outcome for claim in await _sixty_copies([worker, alone], "k-shared"))
+        assert outcomes == {"first": 1, "duplicate": 59}
