@@ -45,10 +45,12 @@ def _new_span_id() -> str:
 
 
 def _new_trace() -> Trace:
-    trace = 0
-    while not trace:
-        trace = random.getrandbits(128)
-    return Trace(f"{trace:032x}", _new_span_id(), _SAMPLED)
+    """A new sampled trace and its first span: one draw of 192 random bits, neither id all zeros."""
+    while True:
+        ids = f"{random.getrandbits(192):048x}"
+        trace_id, span_id = ids[:32], ids[32:]
+        if trace_id != _ZERO_TRACE and span_id != _ZERO_SPAN:
+            return Trace(trace_id, span_id, _SAMPLED)
 
 
 def _parsed(value: str) -> tuple[str, str] | None:
@@ -70,11 +72,17 @@ def _parsed(value: str) -> tuple[str, str] | None:
 def request_trace(headers: Iterable[tuple[bytes, bytes]]) -> Trace:
     """The request's trace: its ``traceparent``'s trace id and flags with a new span id, or a new trace.
 
-    A missing, invalid or repeated ``traceparent`` header starts a new trace (sampled).
+    ``headers`` are ASGI's (names lowercase). A missing, invalid or repeated
+    ``traceparent`` header starts a new trace (sampled).
     """
-    found = [value for name, value in headers if name.lower() == _HEADER]
-    if len(found) == 1:
-        parsed = _parsed(found[0].decode("latin-1"))
+    found: bytes | None = None
+    for name, value in headers:
+        if name == _HEADER:
+            if found is not None:
+                return _new_trace()
+            found = value
+    if found is not None:
+        parsed = _parsed(found.decode("latin-1"))
         if parsed is not None:
             return Trace(parsed[0], _new_span_id(), parsed[1])
     return _new_trace()
