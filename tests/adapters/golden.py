@@ -59,6 +59,12 @@ ALL_CASES = [case for vendor in sorted(ADAPTERS) for case in golden_cases(vendor
 """Every registered vendor's cases: what tests/adapters/test_golden.py runs."""
 
 
+def vendor_request(vendor: str, body: bytes, headers: dict[str, str] | None = None) -> VerifiedRequest:
+    """A request to the vendor's source (id and provider its name), as an adapter's unit tests build one."""
+    return VerifiedRequest(body=body, headers=headers or {}, source=SourceContext(id=vendor, provider=vendor),
+                           received_at=RECEIVED_AT)
+
+
 def verified_request(case: GoldenCase) -> VerifiedRequest:
     """The request a case stands for, as the gateway would hand it to the adapter."""
     extras = RequestExtras()

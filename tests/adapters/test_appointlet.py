@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from adapters.appointlet import ADAPTER, map_request
-from adapters.base import AdapterError, Mapped, SourceContext, VerifiedRequest
-from tests.adapters.golden import RECEIVED_AT, GoldenCase, actual_output, golden_cases, verified_request
+from adapters.base import AdapterError, Mapped, VerifiedRequest
+from tests.adapters.golden import GoldenCase, actual_output, golden_cases, vendor_request, verified_request
 
 CASES = golden_cases("appointlet")
 SEEDS = [case for case in CASES if case.name.startswith("seed_")]
@@ -22,8 +22,7 @@ def _case(name: str) -> GoldenCase:
 
 
 def _request(body: bytes) -> VerifiedRequest:
-    source = SourceContext(id="appointlet", provider="appointlet")
-    return VerifiedRequest(body=body, headers={}, source=source, received_at=RECEIVED_AT)
+    return vendor_request("appointlet", body)
 
 
 def _error(name: str) -> AdapterError:

@@ -19,14 +19,13 @@ from adapters.base import (
     SchemeSettings,
     SignatureError,
     SignatureScheme,
-    SourceContext,
     VerifiedRequest,
 )
 from adapters.calcom import ADAPTER, UNSIGNED, CalcomSignature, map_request
 from gateway.config import SourceSettings
 from gateway.errors import AuthenticationError
 from gateway.flow.sources import build_sources
-from tests.adapters.golden import RECEIVED_AT, GoldenCase, golden_cases, verified_request
+from tests.adapters.golden import GoldenCase, golden_cases, vendor_request, verified_request
 
 CASES = golden_cases("calcom")
 SEED = next(case for case in CASES if case.name == "seed_booking_cancelled").body_path.read_bytes()
@@ -44,8 +43,7 @@ def _body(name: str) -> bytes:
 
 
 def _request(body: bytes, headers: dict[str, str] | None = None) -> VerifiedRequest:
-    source = SourceContext(id="calcom", provider="calcom")
-    return VerifiedRequest(body=body, headers=headers or {}, source=source, received_at=RECEIVED_AT)
+    return vendor_request("calcom", body, headers)
 
 
 def _trigger(case: GoldenCase) -> str:

@@ -18,12 +18,11 @@ from adapters.base import (
     SchemeSettings,
     SignatureError,
     SignatureScheme,
-    SourceContext,
     VerifiedRequest,
 )
 from adapters.calendly import ADAPTER, CalendlySignature, map_request
 from gateway.errors import GatewayError
-from tests.adapters.golden import RECEIVED_AT, GoldenCase, golden_cases
+from tests.adapters.golden import GoldenCase, golden_cases, vendor_request
 
 CASES = golden_cases("calendly")
 SEED = next(case for case in CASES if case.name == "seed_invitee_created").body_path.read_bytes()
@@ -40,8 +39,7 @@ def _body(name: str) -> bytes:
 
 
 def _request(body: bytes, headers: dict[str, str] | None = None) -> VerifiedRequest:
-    source = SourceContext(id="calendly", provider="calendly")
-    return VerifiedRequest(body=body, headers=headers or {}, source=source, received_at=RECEIVED_AT)
+    return vendor_request("calendly", body, headers)
 
 
 def test_every_event_type_has_a_case() -> None:

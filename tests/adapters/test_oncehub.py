@@ -13,9 +13,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.base import AdapterError, Mapped, SchemeSettings, SignatureError, SourceContext, VerifiedRequest
+from adapters.base import AdapterError, Mapped, SchemeSettings, SignatureError, VerifiedRequest
 from adapters.oncehub import ADAPTER, OncehubSignature, map_request
-from tests.adapters.golden import RECEIVED_AT, GoldenCase, actual_output, golden_cases
+from tests.adapters.golden import GoldenCase, actual_output, golden_cases, vendor_request
 
 CASES = golden_cases("oncehub")
 SEED = next(case for case in CASES if case.name == "seed_booking_scheduled").body_path.read_bytes()
@@ -28,8 +28,7 @@ def _case(name: str) -> GoldenCase:
 
 
 def _request(body: bytes) -> VerifiedRequest:
-    source = SourceContext(id="oncehub", provider="oncehub")
-    return VerifiedRequest(body=body, headers={}, source=source, received_at=RECEIVED_AT)
+    return vendor_request("oncehub", body)
 
 
 def test_every_documented_event_type_has_a_case() -> None:

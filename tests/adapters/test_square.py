@@ -10,10 +10,10 @@ import json
 import msgspec
 import pytest
 
-from adapters.base import SchemeSettings, SignatureError, SourceContext, VerifiedRequest
+from adapters.base import SchemeSettings, SignatureError, VerifiedRequest
 from adapters.signatures import UrlHmac
 from adapters.square import ADAPTER, SIGNATURE_HEADER, SquareSignature, map_request
-from tests.adapters.golden import RECEIVED_AT, golden_cases
+from tests.adapters.golden import golden_cases, vendor_request
 
 CASES = golden_cases("square")
 SEED = next(case for case in CASES if case.name.startswith("seed_")).body_path.read_bytes()
@@ -24,8 +24,7 @@ NOW = 1_700_000_000.0
 
 
 def _request(body: bytes) -> VerifiedRequest:
-    return VerifiedRequest(body=body, headers={}, source=SourceContext(id="square", provider="square"),
-                           received_at=RECEIVED_AT)
+    return vendor_request("square", body)
 
 
 def _signed(body: bytes, url: str = URL, secret: bytes = SECRET) -> dict[str, str]:

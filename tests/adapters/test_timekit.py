@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.base import AdapterError, Mapped, SchemeSettings, SignatureError, SourceContext, VerifiedRequest
+from adapters.base import AdapterError, Mapped, SchemeSettings, SignatureError, VerifiedRequest
 from adapters.timekit import SIGNATURE_HEADER, TimekitSignature, map_request
-from tests.adapters.golden import RECEIVED_AT, actual_output, golden_cases
+from tests.adapters.golden import RECEIVED_AT, actual_output, golden_cases, vendor_request
 
 CASES = golden_cases("timekit")
 SEED = next(case for case in CASES if case.name == "seed_booking_confirmed_instant").body_path.read_bytes()
@@ -155,8 +155,7 @@ def test_signature_over_reencoded_json_is_refused() -> None:
 
 
 def _request(body: bytes) -> VerifiedRequest:
-    source = SourceContext(id="timekit", provider="timekit")
-    return VerifiedRequest(body=body, headers={}, source=source, received_at=RECEIVED_AT)
+    return vendor_request("timekit", body)
 
 
 def _maps_or_refuses(body: bytes) -> None:

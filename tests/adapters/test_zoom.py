@@ -9,10 +9,10 @@ import json
 import msgspec
 import pytest
 
-from adapters.base import SchemeSettings, SignatureError, SourceContext, VerifiedRequest
+from adapters.base import SchemeSettings, SignatureError, VerifiedRequest
 from adapters.signatures import HeaderTimestampHmac
 from adapters.zoom import ADAPTER, ZoomSignature, map_request, reply
-from tests.adapters.golden import RECEIVED_AT, golden_cases
+from tests.adapters.golden import golden_cases, vendor_request
 
 CASES = golden_cases("zoom")
 SECRET = b"zoom-secret-token"
@@ -22,8 +22,7 @@ VALIDATION = next(case for case in CASES if case.name == "variant_url_validation
 
 
 def _request(body: bytes) -> VerifiedRequest:
-    return VerifiedRequest(body=body, headers={}, source=SourceContext(id="zoom", provider="zoom"),
-                           received_at=RECEIVED_AT)
+    return vendor_request("zoom", body)
 
 
 def _signed(body: bytes, timestamp: str = str(int(NOW)), secret: bytes = SECRET) -> dict[str, str]:
