@@ -65,10 +65,6 @@ _PRUNE_EVERY_S = 300.0
 
 def digest(source: str, key: str) -> bytes:
     """The 16 bytes a delivery is stored under."""
-    return _digest(source, key)
-
-
-def _digest(source: str, key: str) -> bytes:
     return hashlib.blake2b(f"{source}\n{key}".encode(), digest_size=16).digest()
 
 
@@ -180,7 +176,7 @@ class DedupeStore:
 
     def seen(self, source: str, key: str, now: float | None = None) -> int | None:
         """How many events the first answer to this delivery had, if it came within the window."""
-        return self.seen_digest(_digest(source, key), now)
+        return self.seen_digest(digest(source, key), now)
 
     def seen_digest(self, digest: bytes, now: float | None = None) -> int | None:
         """``seen`` by the delivery's ``digest``."""
@@ -229,9 +225,9 @@ class DedupeStore:
 
     def remember(self, source: str, key: str, events: int, now: float | None = None) -> None:
         """Record that a delivery was answered with ``events`` events; written within ``flush_interval_s``."""
-        digest = _digest(source, key)
-        self._unwritten[digest] = (events, int(time.time() if now is None else now))
-        self._filters[0].add(digest)
+        delivery = digest(source, key)
+        self._unwritten[delivery] = (events, int(time.time() if now is None else now))
+        self._filters[0].add(delivery)
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.get_running_loop().create_task(self._flush_soon(), name="dedupe-flush")
 
